@@ -1,3 +1,11 @@
-"""skspectra: scikit-learn estimators for deep models of astronomical spectra and images."""
+"""skspectra: scikit-learn estimators for deep models of astronomical spectra and images.
+
+Each model is an ordinary scikit-learn estimator that trains a PyTorch module
+through skorch. Heavy imports (matplotlib) happen only when a plot is asked for.
+"""
+
+from .spectra import SpectralCAE
 
 __version__ = "0.1.0.dev0"
+
+__all__ = ["SpectralCAE", "__version__"]
