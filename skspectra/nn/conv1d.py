@@ -147,5 +147,3 @@ class ConvAutoencoder1d(nn.Module):
 
     def forward(self, x):
         return self.decoder(self.encoder(x))
-
-

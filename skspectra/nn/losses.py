@@ -8,7 +8,10 @@ __all__ = ["WeightedSquaredError"]
 class WeightedSquaredError(nn.Module):
     r"""Inverse-variance weighted squared error, the Gaussian negative log-likelihood.
 
-    .. math:: \mathcal{L} = \frac{1}{2 B L}\sum_{b, \lambda} w_{b\lambda}\,(x_{b\lambda} - \hat x_{b\lambda})^2
+    .. math::
+
+        \mathcal{L} = \frac{1}{2 B L}\sum_{b, \lambda}
+                      w_{b\lambda}\,(x_{b\lambda} - \hat x_{b\lambda})^2
 
     with :math:`w = \mathrm{ivar}` (0 for masked pixels), as in Portillo et al.
     (2020, AJ 160, 45) and spender (Melchior et al. 2023).

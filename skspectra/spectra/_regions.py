@@ -62,7 +62,11 @@ def anomalous_regions(anomaly_map, wavelength=None, *, threshold=5.0, min_pixels
         if stop - start < min_pixels:
             continue
         seg = z[start:stop]
-        region = {"start": int(start), "stop": int(stop), "peak": float(seg[np.argmax(np.abs(seg))])}
+        region = {
+            "start": int(start),
+            "stop": int(stop),
+            "peak": float(seg[np.argmax(np.abs(seg))]),
+        }
         if wavelength is not None:
             region["wavelength_min"] = float(wavelength[start])
             region["wavelength_max"] = float(wavelength[stop - 1])
