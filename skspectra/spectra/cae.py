@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..base import NeuralEstimatorMixin, check_ivar
 from ..nn import ConvAutoencoder1d, WeightedSquaredError
 from ._outlier import CONTAMINATION_CONSTRAINT, ContaminationMixin, robust_scale
+from ._scaling import StandardizationMixin
 
 __all__ = ["SpectralCAE"]
 
@@ -51,10 +52,10 @@ class ReconstructionMixin:
             does not match ``X``.
         """
         X = self._validate_X(X)
-        residual = X - self._reconstruct(X)
         if ivar is None:
-            return residual / self.residual_scale_
-        return residual * np.sqrt(check_ivar(ivar, X))
+            return (X - self._reconstruct(X)) / self.residual_scale_
+        ivar = check_ivar(ivar, X)
+        return (X - self._reconstruct(X, ivar)) * np.sqrt(ivar)
 
     def score_samples(self, X, ivar=None):
         """Normality score: minus the reduced χ² of the reconstruction.
@@ -103,7 +104,8 @@ class ReconstructionMixin:
         """
         X = self._validate_X(X)
         weight = check_ivar(ivar, X)
-        return -float(np.sum(weight * (X - self._reconstruct(X)) ** 2) / np.sum(weight > 0))
+        residual = X - self._reconstruct(X, weight)
+        return -float(np.sum(weight * residual**2) / np.sum(weight > 0))
 
 
 class SpectralCAE(
@@ -111,6 +113,7 @@ class SpectralCAE(
     TransformerMixin,
     ContaminationMixin,
     ReconstructionMixin,
+    StandardizationMixin,
     NeuralEstimatorMixin,
     BaseEstimator,
 ):
@@ -169,9 +172,13 @@ class SpectralCAE(
         :class:`skspectra.nn.ConvAutoencoder1d`.
     history_ : skorch.History
         Per-epoch training record (``train_loss``, ``valid_loss``, ``dur``).
-    flux_scale_ : float
-        Median absolute flux of the training set; the network sees ``X /
-        flux_scale_`` so that any flux unit trains alike.
+    mean_ : ndarray of shape (n_features_in_,)
+        The (ivar-weighted) mean training spectrum.
+    scale_ : float
+        Standard deviation of the training flux about ``mean_``. The network
+        sees ``(X - mean_) / scale_``, so that it models the differences
+        between spectra, in any flux unit; one scale for all pixels keeps
+        their relative weights.
     residual_scale_ : ndarray of shape (n_features_in_,)
         Robust spread of the training residuals per pixel.
     offset_ : float
@@ -299,11 +306,10 @@ class SpectralCAE(
         if self.kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be odd, got {self.kernel_size}.")
         weight = check_ivar(ivar, X)
-        scale = float(np.median(np.abs(X)))
-        self.flux_scale_ = scale if scale > 0 else (float(np.max(np.abs(X))) or 1.0)
+        self._fit_standardization(X, weight)
+        Xs = self._standardize(X, weight)
         weight_norm = weight / np.mean(weight[weight > 0])
-        target = np.stack([X / self.flux_scale_, weight_norm], axis=1)
-        self._fit_net(X / self.flux_scale_, target)
+        self._fit_net(Xs, np.stack([Xs, weight_norm], axis=1))
         self._fit_residual_scale(X)
         self._set_offset(self.score_samples(X, ivar=ivar))
         return self
@@ -322,7 +328,7 @@ class SpectralCAE(
         Z : ndarray of shape (n_samples, n_components)
         """
         X = self._validate_X(X)
-        return self._infer(lambda m, x: m.encode(x), X / self.flux_scale_)
+        return self._infer(lambda m, x: m.encode(x), self._standardize(X))
 
     def inverse_transform(self, X):
         """Decode latent vectors into spectra.
@@ -349,22 +355,27 @@ class SpectralCAE(
                 f"inverse_transform expects latent vectors with {self.n_components} "
                 f"columns (n_components), got {Z.shape[1]}."
             )
-        return self._infer(lambda m, z: m.decode(z), Z) * self.flux_scale_
+        return self._unstandardize(self._infer(lambda m, z: m.decode(z), Z))
 
-    def reconstruct(self, X):
+    def reconstruct(self, X, ivar=None):
         """Encode then decode spectra in one pass.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_wavelengths)
             Flux.
+        ivar : array-like of shape (n_samples, n_wavelengths), default=None
+            Inverse variance; the flux of masked pixels (ivar = 0) is not
+            shown to the encoder, so whatever they hold does not matter.
 
         Returns
         -------
         flux : ndarray of shape (n_samples, n_wavelengths)
             The model's reconstruction, in the units of ``X``.
         """
-        return self._reconstruct(self._validate_X(X))
+        X = self._validate_X(X)
+        return self._reconstruct(X, None if ivar is None else check_ivar(ivar, X))
 
-    def _reconstruct(self, X):
-        return self._infer(lambda m, x: m(x), X / self.flux_scale_) * self.flux_scale_
+    def _reconstruct(self, X, ivar=None):
+        Xs = self._standardize(X, ivar)
+        return self._unstandardize(self._infer(lambda m, x: m(x), Xs))

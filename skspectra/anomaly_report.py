@@ -1,0 +1,181 @@
+"""Find anomalous spectra with SpectralCAE and write a report a person can read.
+
+This is the job behind ``skspectra anomalies``; it only uses the public API.
+"""
+
+import json
+import platform
+import time
+from importlib import metadata
+
+import numpy as np
+import pandas as pd
+
+from .spectra import SpectralCAE, anomalous_regions
+from .utils import unique_path
+
+__all__ = ["find_anomalies", "write_anomaly_report"]
+
+#: |residual| in σ above which a pixel is shaded in the report's figures.
+REGION_THRESHOLD = 5.0
+
+_VERSIONED = ("skspectra", "numpy", "scikit-learn", "skorch", "torch", "astropy", "matplotlib")
+
+
+def _versions():
+    out = {"python": platform.python_version()}
+    for name in _VERSIONED:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def find_anomalies(flux, ivar, *, contamination=0.01, max_epochs=30, random_state=0, verbose=1):
+    """Train a SpectralCAE on the spectra and score every one of them.
+
+    Parameters
+    ----------
+    flux : ndarray of shape (n_samples, n_wavelengths)
+        Flux on one wavelength grid, normalised per spectrum.
+    ivar : ndarray of shape (n_samples, n_wavelengths)
+        Inverse variance (0 = masked).
+    contamination : float, default=0.01
+        Expected fraction of anomalies; sets the threshold.
+    max_epochs : int, default=30
+        Training epochs.
+    random_state : int, default=0
+        Seed of the model.
+    verbose : int, default=1
+        1 shows skorch's epoch table and a progress bar.
+
+    Returns
+    -------
+    model : SpectralCAE
+        The fitted model.
+    scores : ndarray of shape (n_samples,)
+        ``score_samples``: the lower, the more anomalous.
+    timings : dict
+        Seconds spent fitting and scoring.
+    """
+    model = SpectralCAE(
+        contamination=contamination,
+        max_epochs=max_epochs,
+        random_state=random_state,
+        verbose=verbose,
+    )
+    t0 = time.perf_counter()
+    model.fit(flux, ivar=ivar)
+    t1 = time.perf_counter()
+    scores = model.score_samples(flux, ivar=ivar)
+    t2 = time.perf_counter()
+    return model, scores, {"fit_s": t1 - t0, "score_s": t2 - t1}
+
+
+def write_anomaly_report(out_dir, data, model, scores, *, top=20, extra=None):
+    """Write ``anomalies.csv``, one PNG per top anomaly, and ``run.json``.
+
+    Parameters
+    ----------
+    out_dir : str or pathlib.Path
+        Directory to create. If it exists, the first free ``out_dir-N`` is
+        used instead: nothing is overwritten.
+    data : Bunch
+        ``flux``, ``ivar``, ``wavelength`` (Å), ``ids`` (n_samples,) and
+        optional ``labels`` (DataFrame, one row per spectrum) and ``source``.
+    model : SpectralCAE
+        The fitted model.
+    scores : ndarray of shape (n_samples,)
+        Its ``score_samples`` on ``data.flux``.
+    top : int, default=20
+        Number of most anomalous spectra to plot.
+    extra : dict, default=None
+        More entries for ``run.json`` (parameters, timings...).
+
+    Returns
+    -------
+    out_dir : pathlib.Path
+        The directory written.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .plotting import ReconstructionDisplay
+
+    out_dir = unique_path(out_dir)
+    out_dir.mkdir(parents=True)
+    t0 = time.perf_counter()
+    order = np.argsort(scores, kind="stable")
+    is_anomaly = scores < model.offset_
+    table = pd.DataFrame(
+        {
+            "rank": np.arange(1, len(order) + 1),
+            "id": np.asarray(data.ids)[order],
+            "score": scores[order],
+            "is_anomaly": is_anomaly[order],
+        }
+    )
+    labels = data.get("labels")
+    if labels is not None:
+        table = pd.concat([table, labels.iloc[order].reset_index(drop=True)], axis=1)
+
+    figures = []
+    n_plot = min(top, len(order))
+    anomaly_maps = model.anomaly_map(data.flux[order[:n_plot]], ivar=data.ivar[order[:n_plot]])
+    regions = []
+    for rank, (i, z) in enumerate(zip(order[:n_plot], anomaly_maps, strict=True), start=1):
+        found = anomalous_regions(z, data.wavelength, threshold=REGION_THRESHOLD)
+        regions.append(
+            "; ".join(f"{r['wavelength_min']:.0f}-{r['wavelength_max']:.0f}" for r in found)
+        )
+        title = f"#{rank}  {data.ids[i]}   score = {scores[i]:.3g}"
+        display = ReconstructionDisplay(
+            data.wavelength,
+            data.flux[i],
+            model.reconstruct(data.flux[i : i + 1])[0],
+            z,
+            threshold=REGION_THRESHOLD,
+            title=title,
+        ).plot(flux_label="normalised flux")
+        name = f"rank{rank:03d}_{_safe(data.ids[i])}.png"
+        display.figure_.savefig(out_dir / name, dpi=110, bbox_inches="tight")
+        plt.close(display.figure_)
+        figures.append(name)
+    table.insert(4, "anomalous_regions_AA", regions + [""] * (len(table) - n_plot))
+    table.to_csv(out_dir / "anomalies.csv", index=False)
+
+    run = {
+        "command": "skspectra anomalies",
+        "model": {k: _jsonable(v) for k, v in model.get_params().items()},
+        "threshold": {"offset_": model.offset_, "contamination": model.contamination},
+        "n_anomalies": int(is_anomaly.sum()),
+        "data": {
+            "source": data.get("source", "unknown"),
+            "n_spectra": int(data.flux.shape[0]),
+            "n_wavelengths": int(data.flux.shape[1]),
+            "wavelength_min_AA": float(np.min(data.wavelength)),
+            "wavelength_max_AA": float(np.max(data.wavelength)),
+        },
+        "figures": figures,
+        "versions": _versions(),
+        **(extra or {}),
+    }
+    run.setdefault("timings_s", {})["report_s"] = time.perf_counter() - t0
+    (out_dir / "run.json").write_text(json.dumps(run, indent=2, default=_jsonable) + "\n")
+    return out_dir
+
+
+def _safe(name):
+    """A file-name-safe version of a spectrum id."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in str(name))[:60]
+
+
+def _jsonable(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, str | int | float | bool | type(None) | list | dict):
+        return value
+    return repr(value)
