@@ -83,7 +83,8 @@ def write_anomaly_report(out_dir, data, model, scores, *, top=20, extra=None):
         used instead: nothing is overwritten.
     data : Bunch
         ``flux``, ``ivar``, ``wavelength`` (Å), ``ids`` (n_samples,) and
-        optional ``labels`` (DataFrame, one row per spectrum) and ``source``.
+        optional ``labels`` (DataFrame, one row per spectrum), ``source`` and
+        ``wavelength_unit`` (default 'Å').
     model : SpectralCAE
         The fitted model.
     scores : ndarray of shape (n_samples,)
@@ -139,12 +140,13 @@ def write_anomaly_report(out_dir, data, model, scores, *, top=20, extra=None):
             z,
             threshold=REGION_THRESHOLD,
             title=title,
+            wavelength_unit=data.get("wavelength_unit", "Å"),
         ).plot(flux_label="normalised flux")
         name = f"rank{rank:03d}_{_safe(data.ids[i])}.png"
         display.figure_.savefig(out_dir / name, dpi=110, bbox_inches="tight")
         plt.close(display.figure_)
         figures.append(name)
-    table.insert(4, "anomalous_regions_AA", regions + [""] * (len(table) - n_plot))
+    table.insert(4, "anomalous_regions", regions + [""] * (len(table) - n_plot))
     table.to_csv(out_dir / "anomalies.csv", index=False)
 
     run = {
@@ -156,8 +158,9 @@ def write_anomaly_report(out_dir, data, model, scores, *, top=20, extra=None):
             "source": data.get("source", "unknown"),
             "n_spectra": int(data.flux.shape[0]),
             "n_wavelengths": int(data.flux.shape[1]),
-            "wavelength_min_AA": float(np.min(data.wavelength)),
-            "wavelength_max_AA": float(np.max(data.wavelength)),
+            "wavelength_min": float(np.min(data.wavelength)),
+            "wavelength_max": float(np.max(data.wavelength)),
+            "wavelength_unit": data.get("wavelength_unit", "Å"),
         },
         "figures": figures,
         "versions": _versions(),

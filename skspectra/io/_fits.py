@@ -1,0 +1,114 @@
+"""Opening FITS files with errors that name the file, and small column helpers."""
+
+import contextlib
+import errno
+import os
+import warnings
+import zlib
+from pathlib import Path
+
+import numpy as np
+from astropy.io import fits
+from astropy.io.fits.verify import VerifyWarning
+from astropy.utils.exceptions import AstropyUserWarning
+
+# What astropy (and gzip underneath it) raise for files that are not FITS or are damaged.
+# FileNotFoundError and PermissionError are OSErrors too, but they are re-raised as they are.
+_UNREADABLE = (
+    OSError,
+    EOFError,
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    zlib.error,
+    AstropyUserWarning,
+    VerifyWarning,
+)
+
+
+@contextlib.contextmanager
+def _damage_is_an_error():
+    """Turn astropy's warnings about damaged files into exceptions.
+
+    astropy only warns when a file is shorter than its headers promise ("File may have been
+    truncated") or an HDU header is cut ("Error validating header", after which it silently
+    drops that HDU), then fails later with an unrelated error such as "cannot reshape array".
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*truncated", category=AstropyUserWarning)
+        warnings.filterwarnings("error", message="Error validating header", category=VerifyWarning)
+        yield
+
+
+def check_file(path):
+    """Return ``path`` as a Path, raising FileNotFoundError (with the path) if it is no file."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(path))
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+    return path
+
+
+@contextlib.contextmanager
+def open_fits(path):
+    """Open a FITS file fully (all headers, no memmap) and close it afterwards.
+
+    Every failure to parse, damage included, becomes ``ValueError("<path> is not a readable
+    FITS file: ...")``.
+    """
+    path = check_file(path)
+    try:
+        with _damage_is_an_error():
+            hdul = fits.open(path, memmap=False, lazy_load_hdus=False)
+    except (FileNotFoundError, PermissionError):
+        raise
+    except _UNREADABLE as exc:
+        raise ValueError(f"{path} is not a readable FITS file: {exc}") from exc
+    try:
+        yield hdul
+    finally:
+        hdul.close()
+
+
+def read_hdu_data(hdu, path):
+    """``hdu.data``, turning astropy's errors on damaged data into a ValueError naming the file."""
+    try:
+        with _damage_is_an_error():
+            return hdu.data
+    except _UNREADABLE as exc:
+        raise ValueError(f"{path} is not a readable FITS file: {exc}") from exc
+
+
+def find_column(names, candidates):
+    """The first of ``candidates`` present in ``names``, compared case-insensitively, or None.
+
+    FITS column names are case-insensitive by convention, and SDSS uses lower case in COADD
+    and upper case in SPECOBJ.
+    """
+    lower = {name.lower(): name for name in names}
+    for candidate in candidates:
+        if candidate.lower() in lower:
+            return lower[candidate.lower()]
+    return None
+
+
+def native(array, dtype=np.float64):
+    """A native-byte-order copy of a FITS column in ``dtype``.
+
+    FITS data are big-endian; torch (and some numpy fast paths) refuse non-native byte order.
+    """
+    return np.array(array, dtype=np.dtype(dtype).newbyteorder("="))
+
+
+def python_scalar(value):
+    """A FITS table cell as a plain Python value, with the trailing blanks of strings removed."""
+    if isinstance(value, bytes):
+        value = value.decode("ascii", errors="replace")
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, np.generic):
+        value = value.item()
+        return value.strip() if isinstance(value, str) else value
+    return value

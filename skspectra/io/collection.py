@@ -1,0 +1,214 @@
+"""Read many spectrum files (SDSS spectra and spectrum tables) into one collection."""
+
+import os
+import warnings
+from pathlib import Path
+
+import pandas as pd
+from sklearn.utils import Bunch
+
+from ._fits import check_file, find_column, open_fits
+from .sdss import _sdss_from_hdulist
+from .tables import _table_from_hdulist, read_spectra_table
+
+__all__ = ["read_spectra"]
+
+#: File names looked for inside a directory (non-recursive).
+SPECTRUM_PATTERNS = ("*.fits", "*.fits.gz", "*.npz")
+_SUFFIXES = (".fits", ".fit", ".fits.gz", ".fit.gz", ".npz")
+_META_KEYS = (
+    "id",
+    "z",
+    "z_err",
+    "zwarning",
+    "ra",
+    "dec",
+    "plate",
+    "mjd",
+    "fiberid",
+    "class",
+    "subclass",
+    "flux_unit",
+)
+
+
+def read_spectra(paths, *, require_wavelength=True):
+    """Read spectra from files and directories into one collection, one entry per spectrum.
+
+    Each file is read with the matching reader: an SDSS spec/spec-lite file (HDU 1 has a
+    ``loglam`` column) with :func:`read_sdss_spectrum`, any other FITS or ``.npz`` file with
+    :func:`read_spectra_table`, which may hold many spectra. Spectra keep their own
+    wavelength grids; put them on one grid with
+    :func:`~skspectra.preprocessing.common_wavelength_grid` and
+    :func:`~skspectra.preprocessing.resample_spectra`, which take these lists as they are.
+
+    Parameters
+    ----------
+    paths : str, path-like, or sequence of them
+        Files, and directories whose ``*.fits``, ``*.fits.gz`` and ``*.npz`` files (not those
+        in subdirectories) are read in sorted order.
+    require_wavelength : bool, default=True
+        Whether every file must give wavelengths. With False, a table without them
+        yields ``None`` in ``wavelength``, and the caller decides (for example, that
+        spectra of one length share a pixel grid).
+
+    Returns
+    -------
+    spectra : sklearn.utils.Bunch
+        With fields, each a list of n_spectra entries in file order (then row order):
+
+        wavelength : list of ndarray of shape (n_wavelengths_i,)
+            Pixel centres in Å (observed frame, as stored); None for a table without
+            wavelengths when ``require_wavelength=False``.
+        flux : list of ndarray of shape (n_wavelengths_i,)
+            Flux density, in the file's unit (``meta["flux_unit"]``; SDSS: 1e-17 erg s⁻¹
+            cm⁻² Å⁻¹).
+        ivar : list of ndarray of shape (n_wavelengths_i,), or None
+            None when any file lacks ivar (with a warning if only some do); the bad pixels
+            of the others stay in ``mask``.
+        mask : list of ndarray of bool, shape (n_wavelengths_i,)
+            True marks a bad pixel.
+        meta : pandas.DataFrame
+            One row per spectrum: ``file``, ``row`` (index within the file), ``id``, ``z``,
+            ``z_err``, ``zwarning``, ``ra``, ``dec``, ``plate``, ``mjd``, ``fiberid``,
+            ``class``, ``subclass``, ``flux_unit`` (None/NaN where unknown).
+
+    Raises
+    ------
+    FileNotFoundError
+        If a path does not exist.
+    ValueError
+        If no paths are given, a directory holds no spectrum files, a file has an unknown
+        suffix or no wavelengths (with ``require_wavelength``), or a reader rejects a
+        file.
+
+    Examples
+    --------
+    A command-line tool would do::
+
+        spectra = read_spectra(["spectra_dir/", "more.npz"])
+        grid = common_wavelength_grid(spectra.wavelength)
+        flux, ivar = resample_spectra(spectra.wavelength, spectra.flux, spectra.ivar,
+                                      mask=spectra.mask, new_wavelength=grid)
+    """
+    files = _expand(paths)
+    records = []
+    for path in files:
+        records.extend(_records(path, require_wavelength))
+    has_ivar = [record["ivar"] is not None for record in records]
+    ivar = [record["ivar"] for record in records] if all(has_ivar) else None
+    if any(has_ivar) and not all(has_ivar):
+        lacking = sorted({record["meta"]["file"] for record in records if record["ivar"] is None})
+        warnings.warn(
+            f"ivar dropped for all spectra: {len(lacking)} file(s) have none, e.g. {lacking[0]}. "
+            "Bad pixels remain flagged in mask.",
+            UserWarning,
+            stacklevel=2,
+        )
+    units = {r["meta"]["flux_unit"] for r in records if r["meta"]["flux_unit"] is not None}
+    if len(units) > 1:
+        warnings.warn(
+            f"the files use different flux units: {sorted(units)}.", UserWarning, stacklevel=2
+        )
+    return Bunch(
+        wavelength=[record["wavelength"] for record in records],
+        flux=[record["flux"] for record in records],
+        ivar=ivar,
+        mask=[record["mask"] for record in records],
+        meta=pd.DataFrame(
+            [record["meta"] for record in records], columns=["file", "row", *_META_KEYS]
+        ),
+    )
+
+
+def _expand(paths):
+    """Files to read, in order: explicit files as given, directory contents sorted."""
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    paths = [Path(p) for p in paths]
+    if not paths:
+        raise ValueError("no paths given.")
+    files = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(
+                {f for pattern in SPECTRUM_PATTERNS for f in path.glob(pattern) if f.is_file()}
+            )
+            if not found:
+                raise ValueError(
+                    f"no spectra found in {path} (looked for {', '.join(SPECTRUM_PATTERNS)})."
+                )
+            files.extend(found)
+        else:
+            check_file(path)
+            if not path.name.lower().endswith(_SUFFIXES):
+                raise ValueError(
+                    f"{path}: unsupported file type; expected one of {', '.join(_SUFFIXES)}."
+                )
+            files.append(path)
+    return files
+
+
+def _records(path, require_wavelength=True):
+    """One dict per spectrum in ``path``: wavelength, flux, ivar, mask, meta."""
+    if path.name.lower().endswith(".npz"):
+        return _table_records(read_spectra_table(path), path, require_wavelength)
+    with open_fits(path) as hdul:
+        if _is_sdss(hdul):
+            spec = _sdss_from_hdulist(hdul, path)
+            return [_sdss_record(spec, path)]
+        return _table_records(_table_from_hdulist(hdul, path), path, require_wavelength)
+
+
+def _is_sdss(hdul):
+    """SDSS spec/spec-lite files have a COADD table with a ``loglam`` column in HDU 1."""
+    if "COADD" in hdul:
+        return True
+    return (
+        len(hdul) > 1
+        and hasattr(hdul[1], "columns")
+        and find_column(hdul[1].columns.names, ("loglam",)) is not None
+    )
+
+
+def _sdss_record(spec, path):
+    meta = {key: spec.meta.get(key) for key in _META_KEYS}
+    if None not in (spec.meta["plate"], spec.meta["mjd"], spec.meta["fiberid"]):
+        meta["id"] = f"{spec.meta['plate']}-{spec.meta['mjd']}-{spec.meta['fiberid']}"
+    meta.update(file=str(path), row=0, flux_unit=spec.flux_unit)
+    return {
+        "wavelength": spec.wavelength,
+        "flux": spec.flux,
+        "ivar": spec.ivar,
+        "mask": spec.mask,
+        "meta": meta,
+    }
+
+
+def _table_records(table, path, require_wavelength=True):
+    if table.wavelength is None and require_wavelength:
+        raise ValueError(
+            f"{path} has no wavelength array; read_spectra needs one per file to "
+            "put spectra on a common grid."
+        )
+    records = []
+    for i in range(table.flux.shape[0]):
+        meta = dict.fromkeys(_META_KEYS)
+        meta.update(file=str(path), row=i, flux_unit=table.flux_unit)
+        if table.ids is not None:
+            meta["id"] = table.ids[i].item()
+        if table.z is not None:
+            meta["z"] = float(table.z[i])
+        wavelength = table.wavelength
+        if wavelength is not None and wavelength.ndim == 2:
+            wavelength = wavelength[i]
+        records.append(
+            {
+                "wavelength": wavelength,
+                "flux": table.flux[i],
+                "ivar": None if table.ivar is None else table.ivar[i],
+                "mask": table.mask[i],
+                "meta": meta,
+            }
+        )
+    return records
