@@ -273,13 +273,13 @@ def main(argv=None):
     """Run the ``skspectra`` command; return the exit status."""
     import warnings
 
-    from astropy.io.fits.verify import VerifyWarning
+    from astropy.utils.exceptions import AstropyWarning
 
     args = _build_parser().parse_args(argv)
     try:
         with warnings.catch_warnings():
             # a damaged file is reported in one line below, not as astropy's warnings too
-            warnings.simplefilter("ignore", VerifyWarning)
+            warnings.simplefilter("ignore", AstropyWarning)
             return _anomalies(args)
     except (InputError, ValueError, OSError, ImportError) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
