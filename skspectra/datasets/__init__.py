@@ -3,10 +3,14 @@ that make labelled test data from them."""
 
 from ._anomalies import ANOMALY_KINDS, inject_anomalies
 from ._gaia_xp import fetch_gaia_xp, load_gaia_xp
+from ._gaussian import make_gaussian_spectra
+from ._miles import fetch_miles
 
 __all__ = [
     "ANOMALY_KINDS",
     "fetch_gaia_xp",
+    "fetch_miles",
     "inject_anomalies",
     "load_gaia_xp",
+    "make_gaussian_spectra",
 ]

@@ -1,12 +1,23 @@
 """Pure PyTorch modules and losses used by the skspectra estimators (no sklearn here)."""
 
+from .attention import SelfAttention1d
 from .conv1d import ConvAutoencoder1d, ConvDecoder1d, ConvEncoder1d, downsampled_lengths
+from .lines import GaussianLineLoss, GaussianLineNet, MultiScaleRegressor1d
 from .losses import WeightedSquaredError
+from .vae import ConvVAE1d, VAELoss, gaussian_kl, pixel_nll
 
 __all__ = [
     "ConvAutoencoder1d",
     "ConvDecoder1d",
     "ConvEncoder1d",
+    "ConvVAE1d",
+    "GaussianLineLoss",
+    "GaussianLineNet",
+    "MultiScaleRegressor1d",
+    "SelfAttention1d",
+    "VAELoss",
     "WeightedSquaredError",
     "downsampled_lengths",
+    "gaussian_kl",
+    "pixel_nll",
 ]

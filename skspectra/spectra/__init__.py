@@ -2,5 +2,6 @@
 
 from ._regions import anomalous_regions
 from .cae import SpectralCAE
+from .vae import SpectralVAE
 
-__all__ = ["SpectralCAE", "anomalous_regions"]
+__all__ = ["SpectralCAE", "SpectralVAE", "anomalous_regions"]
