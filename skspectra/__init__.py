@@ -4,8 +4,9 @@ Each model is an ordinary scikit-learn estimator that trains a PyTorch module
 through skorch. Heavy imports (matplotlib) happen only when a plot is asked for.
 """
 
-from .spectra import SpectralCAE
+from .lines import GaussianLineFitter
+from .spectra import SpectralCAE, SpectralVAE
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["SpectralCAE", "__version__"]
+__all__ = ["GaussianLineFitter", "SpectralCAE", "SpectralVAE", "__version__"]
