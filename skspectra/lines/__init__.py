@@ -17,15 +17,18 @@ from .metrics import (
     component_scores,
     match_components,
 )
+from .real import LINE_WINDOWS, fit_line_window
 
 __all__ = [
     "GAUSSIAN_SIGMA_TO_FWHM",
     "GaussianLineFitter",
+    "LINE_WINDOWS",
     "as_components",
     "component_count_accuracy",
     "component_f1_score",
     "component_scores",
     "count_components",
+    "fit_line_window",
     "gaussian_area",
     "gaussian_profile",
     "gaussian_sum",

@@ -100,3 +100,21 @@ def test_refine_without_lines_or_dof():
     assert p.shape == e.shape == (0, 3)
     p, e = refine_components(np.array([1.0, 0.5, 0.1]), np.array([[1.0, 0.0, 1.0]]))
     assert p.shape == (1, 3) and np.all(np.isnan(e))
+
+
+def test_refine_prior_interpolates_between_least_squares_and_the_guess():
+    from skspectra.lines import gaussian_profile, refine_components
+
+    rng = np.random.default_rng(3)
+    x = np.arange(100.0)
+    truth = np.array([[2.0, 40.0, 4.0], [1.0, 55.0, 5.0]])
+    y = sum(gaussian_profile(x, *c) for c in truth) + rng.normal(0, 0.05, x.size)
+    ivar = np.full(x.size, 1 / 0.05**2)
+    guess = np.array([[1.5, 42.0, 5.0], [1.3, 53.0, 4.0]])
+    plain, _ = refine_components(y, guess, ivar=ivar)
+    loose, _ = refine_components(y, guess, ivar=ivar, prior_width=(1e6, 1e6, 1e6))
+    tight, tight_err = refine_components(y, guess, ivar=ivar, prior_width=(1e-6, 1e-6, 1e-6))
+    np.testing.assert_allclose(loose, plain, rtol=1e-4)
+    np.testing.assert_allclose(tight, guess, rtol=1e-4)
+    assert np.all(tight_err < 1e-3)
+    np.testing.assert_allclose(plain, truth, rtol=0.1)
