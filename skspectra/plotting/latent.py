@@ -76,7 +76,7 @@ class LatentDisplay:
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> from skspectra.datasets import load_gaia_xp
-    >>> from skspectra.plotting import LatentDisplay
+    >>> from skspectra.plotting.latent import LatentDisplay
     >>> from skspectra.spectra import SpectralVAE
     >>> data = load_gaia_xp()
     >>> vae = SpectralVAE(max_epochs=2, random_state=0).fit(data.flux[:300], ivar=data.ivar[:300])

@@ -195,14 +195,17 @@ class SpectralVAE(
     few nats per latent for the KL.
 
     **Without ivar** every pixel has weight 1: the model assumes Gaussian noise
-    of standard deviation 1 *in the units of X*. After a
-    :class:`~sklearn.preprocessing.StandardScaler` that means noise as large
-    as the spread of the training set at each pixel, so only the strongest
-    modes of variation are worth their KL cost and the other latents fall
-    back onto the prior (their KL goes to 0; watch ``train_kl`` in
-    ``history_``). On raw flux of order 1 with percent-level variations, the
-    KL dominates and the latents collapse. Pass ``ivar`` (for a scaled
-    input, ``ivar * scaler.scale_**2``), or lower ``beta``.
+    of standard deviation 1 *in the units of X*. On raw flux of order 1 with
+    percent-level variations that noise swamps the signal, the KL dominates
+    and latents collapse onto the prior; after a
+    :class:`~sklearn.preprocessing.StandardScaler` the noise is as large as
+    the spread of the training set at each pixel, so the posteriors stay
+    wide. Measured on 1,000 Gaia XP spectra (10 epochs): raw flux without
+    ivar, KL 3 nats per spectrum and three of six latents at the prior
+    (posterior std ≈ 1); scaled flux without ivar, KL 8 nats, posterior std
+    0.2-0.6; raw flux with ivar, KL 69 nats, posterior std ≈ 0.02. Watch
+    ``train_kl`` in ``history_``. Pass ``ivar`` (for a scaled input,
+    ``ivar * scaler.scale_**2``), or lower ``beta``.
 
     **KL warm-up.** With ``kl_warmup_epochs > 0`` a ``KLWarmup``
     callback sets the criterion's ``beta`` to ``beta * min(1, (e - 1) /
@@ -212,9 +215,9 @@ class SpectralVAE(
     **Latent calibration.** The training objective does not change if a
     latent is shifted and rescaled and the decoder's first layer undoes it,
     but the KL does; its gradient along these directions is tiny next to
-    the χ²'s, so the optimiser leaves posteriors off-centre and too wide
-    (with ivar-weighted Gaia XP spectra, posterior means spread over
-    3-5 prior σ). After training, each latent is mapped to
+    the χ²'s, so the optimiser leaves the training latents off-centre and
+    spread much wider than the prior (posterior means over 3-5 prior σ with
+    ivar-weighted Gaia XP spectra). After training, each latent is mapped to
     ``(z - b) / a`` with ``b = mean(mu)``, ``a² = var(mu) + mean(sigma²)``
     over the training set: the closed-form minimum of the mean KL over such
     maps. Reconstructions are unchanged, the ELBO rises, and the training
@@ -355,7 +358,8 @@ class SpectralVAE(
 
         The χ² is the same in any units, since the net's weights are ``ivar * scale_**2``; but
         per-pixel standardised inputs and outputs train the VAE far better: held-out χ²/N of
-        4.7 against 20.5 with one global scale on the Gaia XP sample (k = 6, 60 epochs).
+        4.7 against 20.5 with one global scale on the Gaia XP sample (k = 6, n_filters = 8,
+        60 epochs, batches of 128).
         """
         self.mean_, self.scale_ = _pixel_stats(X, weight > 0)
 
