@@ -14,10 +14,12 @@ from pathlib import Path
 import numpy as np
 
 __all__ = [
+    "RESULTS_DIR",
     "Timer",
     "environment",
     "fmt_mean_std",
     "markdown_table",
+    "timed",
     "write_json",
 ]
 
