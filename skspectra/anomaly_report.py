@@ -32,7 +32,7 @@ def _versions():
     return out
 
 
-def find_anomalies(flux, ivar, *, contamination=0.01, max_epochs=30, random_state=0, verbose=1):
+def find_anomalies(flux, ivar, *, contamination=0.01, max_epochs=50, random_state=0, verbose=1):
     """Train a SpectralCAE on the spectra and score every one of them.
 
     Parameters
@@ -43,7 +43,7 @@ def find_anomalies(flux, ivar, *, contamination=0.01, max_epochs=30, random_stat
         Inverse variance (0 = masked).
     contamination : float, default=0.01
         Expected fraction of anomalies; sets the threshold.
-    max_epochs : int, default=30
+    max_epochs : int, default=50
         Training epochs.
     random_state : int, default=0
         Seed of the model.

@@ -55,7 +55,7 @@ def _build_parser():
         "--top", type=_positive_int, default=20, help="spectra to plot (default: 20)"
     )
     anomalies.add_argument(
-        "--epochs", type=_positive_int, default=30, help="training epochs (default: 30)"
+        "--epochs", type=_positive_int, default=50, help="training epochs (default: 50)"
     )
     anomalies.add_argument(
         "--out",

@@ -22,9 +22,9 @@ SMALL = dict(n_components=4, n_filters=4, depth=2, batch_size=32, random_state=0
 @pytest.fixture(scope="module")
 def fitted(toy_spectra):
     flux, ivar = toy_spectra
-    return SpectralCAE(max_epochs=60, lr=3e-3, validation_fraction=None, **SMALL).fit(
-        flux, ivar=ivar
-    )
+    return SpectralCAE(
+        max_epochs=60, lr=3e-3, lr_schedule="constant", validation_fraction=None, **SMALL
+    ).fit(flux, ivar=ivar)
 
 
 def test_shapes(fitted, toy_spectra):
@@ -229,3 +229,25 @@ def test_bad_ivar_and_shapes(fitted, toy_spectra):
     nan_flux[0, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         SpectralCAE(max_epochs=1, **SMALL).fit(nan_flux)
+
+
+def test_cosine_schedule_anneals_the_learning_rate(toy_spectra):
+    flux, _ = toy_spectra
+    est = SpectralCAE(max_epochs=10, lr=1e-2, **SMALL).fit(flux)
+    lrs = est.history_[:, "event_lr"]
+    assert lrs[0] == pytest.approx(1e-2)
+    assert all(a > b for a, b in zip(lrs, lrs[1:], strict=False))
+    assert lrs[-1] < 0.05 * lrs[0]
+
+
+def test_top_pixel_score_is_not_diluted_by_spectrum_length(fitted, toy_spectra):
+    flux, ivar = toy_spectra
+    spiked = flux[:1].copy()
+    spiked[0, 20] += 0.3  # one 30σ pixel
+    z2 = fitted.anomaly_map(spiked, ivar=ivar[:1]) ** 2
+    expected = -np.mean(np.sort(z2[0])[-fitted.n_top_pixels :])
+    assert fitted.score_samples(spiked, ivar=ivar[:1])[0] == pytest.approx(expected)
+    reduced = fitted.set_params(n_top_pixels=None).score_samples(spiked, ivar=ivar[:1])[0]
+    fitted.set_params(n_top_pixels=5)
+    assert reduced == pytest.approx(-np.mean(z2[0]))
+    assert expected < reduced  # the spike weighs more in the top-pixel score
