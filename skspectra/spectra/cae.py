@@ -20,11 +20,39 @@ class ReconstructionMixin:
     """Residual-based scores for an estimator with ``reconstruct(X)``.
 
     It needs ``_reconstruct`` (on validated arrays), ``residual_scale_`` (set
-    by :meth:`_fit_residual_scale`) and ``_validate_X``.
+    by :meth:`_fit_residual_scale`), ``_validate_X``, and a module with
+    ``decode`` for :meth:`inverse_transform`.
     """
 
     def _fit_residual_scale(self, X):
         self.residual_scale_ = robust_scale(X - self._reconstruct(X), axis=0)
+
+    def inverse_transform(self, X):
+        """Decode latent vectors into spectra.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components)
+            Latent vectors, as returned by :meth:`transform`.
+
+        Returns
+        -------
+        flux : ndarray of shape (n_samples, n_wavelengths)
+            In the units of the training flux.
+
+        Raises
+        ------
+        ValueError
+            If ``X`` does not have ``n_components`` columns.
+        """
+        check_is_fitted(self)
+        Z = check_array(X, dtype=np.float64)
+        if Z.shape[1] != self.n_components:
+            raise ValueError(
+                f"inverse_transform expects latent vectors with {self.n_components} "
+                f"columns (n_components), got {Z.shape[1]}."
+            )
+        return self._unstandardize(self._infer(lambda m, z: m.decode(z), Z))
 
     def anomaly_map(self, X, ivar=None):
         """Per-pixel reconstruction residual in units of its uncertainty.
@@ -359,33 +387,6 @@ class SpectralCAE(
         """
         X = self._validate_X(X)
         return self._infer(lambda m, x: m.encode(x), self._standardize(X))
-
-    def inverse_transform(self, X):
-        """Decode latent vectors into spectra.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_components)
-            Latent vectors, as returned by :meth:`transform`.
-
-        Returns
-        -------
-        flux : ndarray of shape (n_samples, n_wavelengths)
-            In the units of the training flux.
-
-        Raises
-        ------
-        ValueError
-            If ``X`` does not have ``n_components`` columns.
-        """
-        check_is_fitted(self)
-        Z = check_array(X, dtype=np.float64)
-        if Z.shape[1] != self.n_components:
-            raise ValueError(
-                f"inverse_transform expects latent vectors with {self.n_components} "
-                f"columns (n_components), got {Z.shape[1]}."
-            )
-        return self._unstandardize(self._infer(lambda m, z: m.decode(z), Z))
 
     def reconstruct(self, X, ivar=None):
         """Encode then decode spectra in one pass.

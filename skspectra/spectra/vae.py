@@ -10,7 +10,7 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils import check_array, check_random_state
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
@@ -478,33 +478,6 @@ class SpectralVAE(
         Z : ndarray of shape (n_samples, n_components)
         """
         return self._encode(self._validate_X(X), ivar)[0]
-
-    def inverse_transform(self, X):
-        """Decode latent vectors into spectra.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_components)
-            Latent vectors, as returned by :meth:`transform`.
-
-        Returns
-        -------
-        flux : ndarray of shape (n_samples, n_wavelengths)
-            In the units of the training flux.
-
-        Raises
-        ------
-        ValueError
-            If ``X`` does not have ``n_components`` columns.
-        """
-        check_is_fitted(self)
-        Z = check_array(X, dtype=np.float64)
-        if Z.shape[1] != self.n_components:
-            raise ValueError(
-                f"inverse_transform expects latent vectors with {self.n_components} "
-                f"columns (n_components), got {Z.shape[1]}."
-            )
-        return self._unstandardize(self._infer(lambda m, z: m.decode(z), Z))
 
     def sample(self, n_samples=1, random_state=None, *, source="prior"):
         """Draw synthetic spectra: decode latents drawn from the prior or from the data's latents.
