@@ -147,10 +147,18 @@ class NeuralEstimatorMixin:
         return ValidSplit(cv=float(frac), random_state=seed)
 
     def _callbacks(self):
-        """A deep copy of the user's callbacks (skorch mutates them) plus a progress bar."""
+        """A deep copy of the user's callbacks (skorch mutates them), plus a cosine
+        learning-rate schedule where ``lr_schedule="cosine"`` and a progress bar
+        where ``verbose``."""
         from skorch.callbacks import ProgressBar
 
         callbacks = copy.deepcopy(list(self.callbacks or []))
+        if getattr(self, "lr_schedule", "constant") == "cosine":
+            # estimators with an ``lr_schedule`` parameter anneal lr to 0 over max_epochs
+            from skorch.callbacks import LRScheduler
+
+            schedule = LRScheduler(policy="CosineAnnealingLR", T_max=self.max_epochs)
+            callbacks.insert(0, ("lr_schedule", schedule))
         if self.verbose and self.verbose > 0:
             callbacks.append(("progress_bar", ProgressBar(detect_notebook=False)))
         return callbacks

@@ -310,15 +310,6 @@ class GaussianLineFitter(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin,
             )
         return sizes
 
-    def _callbacks(self):
-        callbacks = super()._callbacks()
-        if self.lr_schedule == "cosine":
-            from skorch.callbacks import LRScheduler
-
-            schedule = LRScheduler(policy="CosineAnnealingLR", T_max=self.max_epochs)
-            callbacks.insert(0, ("lr_schedule", schedule))
-        return callbacks
-
     def _build_module(self, n_features):
         trunk = (self._kernel_sizes(), self.n_filters, self.n_blocks, self.hidden_size)
         if self.target_type_ == "gaussian":

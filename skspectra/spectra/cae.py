@@ -319,16 +319,6 @@ class SpectralCAE(
     def _build_criterion(self):
         return WeightedSquaredError()
 
-    def _callbacks(self):
-        callbacks = super()._callbacks()
-        if self.lr_schedule == "cosine":
-            from skorch.callbacks import LRScheduler
-
-            callbacks.append(
-                ("lr_schedule", LRScheduler(policy="CosineAnnealingLR", T_max=self.max_epochs))
-            )
-        return callbacks
-
     @property
     def _n_features_out(self):
         return self.n_components
