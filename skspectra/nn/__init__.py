@@ -2,14 +2,17 @@
 
 from .attention import SelfAttention1d
 from .conv1d import ConvAutoencoder1d, ConvDecoder1d, ConvEncoder1d, downsampled_lengths
+from .conv2d import ConvBlock2d, ConvEncoder2d, pooled_sizes
 from .lines import GaussianLineLoss, GaussianLineNet, MultiScaleRegressor1d
 from .losses import WeightedSquaredError
 from .vae import ConvVAE1d, VAELoss, gaussian_kl, pixel_nll
 
 __all__ = [
     "ConvAutoencoder1d",
+    "ConvBlock2d",
     "ConvDecoder1d",
     "ConvEncoder1d",
+    "ConvEncoder2d",
     "ConvVAE1d",
     "GaussianLineLoss",
     "GaussianLineNet",
@@ -20,4 +23,5 @@ __all__ = [
     "downsampled_lengths",
     "gaussian_kl",
     "pixel_nll",
+    "pooled_sizes",
 ]
