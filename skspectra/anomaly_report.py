@@ -32,8 +32,21 @@ def _versions():
     return out
 
 
-def find_anomalies(flux, ivar, *, contamination=0.01, max_epochs=50, random_state=0, verbose=1):
+def find_anomalies(
+    flux,
+    ivar,
+    *,
+    contamination=0.01,
+    max_epochs=None,
+    noise="auto",
+    random_state=0,
+    verbose=1,
+):
     """Train a SpectralCAE on the spectra and score every one of them.
+
+    The model is :class:`~skspectra.SpectralCAE` with its defaults (tuned for
+    this job: fit and rank the same spectra), and float32 inference, which is
+    about 4× faster than float64 for ranking.
 
     Parameters
     ----------
@@ -43,12 +56,15 @@ def find_anomalies(flux, ivar, *, contamination=0.01, max_epochs=50, random_stat
         Inverse variance (0 = masked).
     contamination : float, default=0.01
         Expected fraction of anomalies; sets the threshold.
-    max_epochs : int, default=50
-        Training epochs.
+    max_epochs : int, default=None
+        Training epochs; None keeps SpectralCAE's default.
+    noise : {"auto", "estimate"}, default="auto"
+        "estimate" uses ``ivar`` only as a mask and estimates the noise from
+        the residuals (for spectra that come without inverse variances).
     random_state : int, default=0
         Seed of the model.
     verbose : int, default=1
-        1 shows skorch's epoch table and a progress bar.
+        1 shows a progress bar and the epoch table.
 
     Returns
     -------
@@ -59,11 +75,14 @@ def find_anomalies(flux, ivar, *, contamination=0.01, max_epochs=50, random_stat
     timings : dict
         Seconds spent fitting and scoring.
     """
+    params = {} if max_epochs is None else {"max_epochs": max_epochs}
     model = SpectralCAE(
         contamination=contamination,
-        max_epochs=max_epochs,
+        noise=noise,
+        inference_dtype="float32",
         random_state=random_state,
         verbose=verbose,
+        **params,
     )
     t0 = time.perf_counter()
     model.fit(flux, ivar=ivar)
@@ -136,7 +155,7 @@ def write_anomaly_report(out_dir, data, model, scores, *, top=20, extra=None):
         display = ReconstructionDisplay(
             data.wavelength,
             data.flux[i],
-            model.reconstruct(data.flux[i : i + 1])[0],
+            model.reconstruct(data.flux[i : i + 1], ivar=data.ivar[i : i + 1])[0],
             z,
             threshold=REGION_THRESHOLD,
             title=title,

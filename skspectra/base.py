@@ -146,18 +146,30 @@ class NeuralEstimatorMixin:
             return None
         return ValidSplit(cv=float(frac), random_state=seed)
 
-    def _callbacks(self):
-        """A deep copy of the user's callbacks (skorch mutates them), plus a cosine
-        learning-rate schedule where ``lr_schedule="cosine"`` and a progress bar
-        where ``verbose``."""
-        from skorch.callbacks import ProgressBar
+    def _callbacks(self, steps_per_epoch=None):
+        """A deep copy of the user's callbacks (skorch mutates them), plus the
+        learning-rate schedule that ``lr_schedule`` names and a progress bar
+        where ``verbose``.
+
+        ``"cosine"`` anneals lr to 0 over ``max_epochs`` (stepped each epoch);
+        ``"onecycle"`` is Smith & Topin's (2019) one-cycle policy, a warm-up to
+        ``lr`` then annealing, stepped each batch (it needs ``steps_per_epoch``).
+        """
+        from skorch.callbacks import LRScheduler, ProgressBar
 
         callbacks = copy.deepcopy(list(self.callbacks or []))
-        if getattr(self, "lr_schedule", "constant") == "cosine":
-            # estimators with an ``lr_schedule`` parameter anneal lr to 0 over max_epochs
-            from skorch.callbacks import LRScheduler
-
+        policy = getattr(self, "lr_schedule", "constant")
+        if policy == "cosine":
             schedule = LRScheduler(policy="CosineAnnealingLR", T_max=self.max_epochs)
+            callbacks.insert(0, ("lr_schedule", schedule))
+        elif policy == "onecycle":
+            schedule = LRScheduler(
+                policy=torch.optim.lr_scheduler.OneCycleLR,
+                max_lr=self.lr,
+                # one step of slack: the last batch of an epoch may be split differently
+                total_steps=self.max_epochs * steps_per_epoch + 1,
+                step_every="batch",
+            )
             callbacks.insert(0, ("lr_schedule", schedule))
         if self.verbose and self.verbose > 0:
             callbacks.append(("progress_bar", ProgressBar(detect_notebook=False)))
@@ -167,7 +179,7 @@ class NeuralEstimatorMixin:
         """Extra keyword arguments for :class:`skorch.NeuralNet`; subclasses may extend."""
         return {}
 
-    def _fit_net(self, X_train, y_train):
+    def _fit_net(self, X_train, y_train, **module_kwargs):
         """Train the module on float32 copies of ``X_train``/``y_train``; set ``net_``.
 
         Parameters
@@ -176,24 +188,31 @@ class NeuralEstimatorMixin:
             What the module's ``forward`` receives.
         y_train : ndarray of shape (n_samples, ...)
             What the criterion receives as ``y_true``.
+        **module_kwargs
+            Passed on to ``_build_module`` (data-dependent initialisation).
         """
         from skorch import NeuralNet
 
         self._check_device()
         seed = self._seed()
         n_samples = X_train.shape[0]
+        train_split = self._train_split(n_samples, seed)
+        n_fit = n_samples - (
+            int(np.ceil(self.validation_fraction * n_samples)) if train_split else 0
+        )
+        batch_size = min(self.batch_size, n_samples)
         devices = [torch.device(self.device)] if self.device.startswith("cuda") else []
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
             net = NeuralNet(
-                module=self._build_module(X_train.shape[1]),
+                module=self._build_module(X_train.shape[1], **module_kwargs),
                 criterion=self._build_criterion(),
                 optimizer=torch.optim.Adam,
                 lr=self.lr,
                 max_epochs=self.max_epochs,
-                batch_size=min(self.batch_size, n_samples),
-                train_split=self._train_split(n_samples, seed),
-                callbacks=self._callbacks(),
+                batch_size=batch_size,
+                train_split=train_split,
+                callbacks=self._callbacks(steps_per_epoch=-(-n_fit // batch_size)),
                 device=self.device,
                 verbose=int(self.verbose or 0),
                 iterator_train__shuffle=True,

@@ -55,7 +55,16 @@ def _build_parser():
         "--top", type=_positive_int, default=20, help="spectra to plot (default: 20)"
     )
     anomalies.add_argument(
-        "--epochs", type=_positive_int, default=50, help="training epochs (default: 50)"
+        "--epochs",
+        type=_positive_int,
+        default=None,
+        help="training epochs (default: SpectralCAE's default)",
+    )
+    anomalies.add_argument(
+        "--ignore-ivar",
+        action="store_true",
+        help="use the files' inverse variances only as a mask and estimate the noise from "
+        "the residuals (automatic when the files give no ivar)",
     )
     anomalies.add_argument(
         "--out",
@@ -102,6 +111,7 @@ def _load_default():
         wavelength=data.wavelength,
         wavelength_unit="Å",
         ids=data.ids["apogee_id"].to_numpy(),
+        has_ivar=True,
         labels=data.labels.join(data.photometry),
         source="load_gaia_xp(): Gaia DR3 XP sampled spectra with APOGEE DR17 labels",
     )
@@ -144,6 +154,7 @@ def _load_paths(paths):
             z=z if rest else None,
         )
         wavelength, frame = grid, "rest frame" if rest else "observed frame"
+    has_ivar = ivar is not None
     if ivar is None:
         ivar = np.ones_like(flux)
     ivar = np.where(np.isfinite(flux), ivar, 0.0)
@@ -161,6 +172,7 @@ def _load_paths(paths):
         wavelength=wavelength,
         wavelength_unit="pixel" if frame.startswith("pixel") else "Å",
         ids=ids,
+        has_ivar=has_ivar,
         labels=labels,
         source=f"{len(set(meta['file']))} file(s), {frame}, normalised by the median flux",
     )
@@ -237,6 +249,7 @@ def _anomalies(args):
         data.ivar,
         contamination=args.contamination,
         max_epochs=args.epochs,
+        noise="estimate" if args.ignore_ivar or not data.has_ivar else "auto",
         random_state=args.random_state,
         verbose=0 if args.quiet else 1,
     )

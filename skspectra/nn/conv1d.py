@@ -6,6 +6,7 @@ Shapes use ``B`` for the batch, ``L`` for the number of wavelength pixels and
 
 import math
 
+import torch
 from torch import nn
 from torch.nn import functional as F
 
@@ -127,23 +128,50 @@ def _check_positive(**kwargs):
 class ConvAutoencoder1d(nn.Module):
     """Convolutional autoencoder: :class:`ConvEncoder1d` then :class:`ConvDecoder1d`.
 
+    With ``linear_basis`` (``K`` orthonormal rows, for example the first ``K``
+    principal components of the training spectra) it also has a linear path,
+    ``z = z_conv + V x`` and ``x̂ = x̂_conv + Vᵀ z``, and the last layer of each
+    convolutional path starts at zero: training then starts from the linear
+    model's reconstruction (PCA's, for principal components) and the
+    convolutions learn the non-linear correction.
+
     Shapes
     ------
     ``encode``: ``(B, L)`` → ``(B, K)``; ``decode``: ``(B, K)`` → ``(B, L)``;
-    ``forward``: ``(B, L)`` → ``(B, L)``.
+    ``forward``: ``(B, L)`` → ``(B, L)``; ``linear_basis``: ``(K, L)``.
     """
 
-    def __init__(self, n_features, n_components, n_filters=16, depth=3, kernel_size=5):
+    def __init__(
+        self, n_features, n_components, n_filters=16, depth=3, kernel_size=5, linear_basis=None
+    ):
         super().__init__()
         _check_positive(n_features=n_features, n_components=n_components, n_filters=n_filters)
         self.encoder = ConvEncoder1d(n_features, n_components, n_filters, depth, kernel_size)
         self.decoder = ConvDecoder1d(n_features, n_components, n_filters, depth, kernel_size)
+        self.linear_encoder = self.linear_decoder = None
+        if linear_basis is not None:
+            basis = torch.as_tensor(linear_basis, dtype=torch.float32)
+            if basis.shape != (n_components, n_features):
+                raise ValueError(
+                    f"linear_basis must have shape (n_components, n_features) = "
+                    f"({n_components}, {n_features}), got {tuple(basis.shape)}"
+                )
+            self.linear_encoder = nn.Linear(n_features, n_components, bias=False)
+            self.linear_decoder = nn.Linear(n_components, n_features, bias=False)
+            with torch.no_grad():
+                self.linear_encoder.weight.copy_(basis)
+                self.linear_decoder.weight.copy_(basis.T)
+                for layer in (self.encoder.head, self.decoder.out):
+                    layer.weight.zero_()
+                    layer.bias.zero_()
 
     def encode(self, x):
-        return self.encoder(x)
+        z = self.encoder(x)
+        return z if self.linear_encoder is None else z + self.linear_encoder(x)
 
     def decode(self, z):
-        return self.decoder(z)
+        x = self.decoder(z)
+        return x if self.linear_decoder is None else x + self.linear_decoder(z)
 
     def forward(self, x):
-        return self.decoder(self.encoder(x))
+        return self.decode(self.encode(x))

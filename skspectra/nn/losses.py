@@ -1,5 +1,7 @@
 """Losses (pure torch, no sklearn)."""
 
+import math
+
 from torch import nn
 
 __all__ = ["WeightedSquaredError"]
@@ -16,12 +18,32 @@ class WeightedSquaredError(nn.Module):
     with :math:`w = \mathrm{ivar}` (0 for masked pixels), as in Portillo et al.
     (2020, AJ 160, 45) and spender (Melchior et al. 2023).
 
+    With ``trim_fraction > 0`` it is a trimmed loss (least trimmed squares,
+    Rousseeuw 1984, per batch): the ``ceil(trim_fraction * B)`` spectra of the
+    batch with the largest loss are left out, so that anomalies in the
+    training set are not learned.
+
+    Parameters
+    ----------
+    trim_fraction : float in [0, 0.5), default=0
+        Fraction of each batch's worst-fitted spectra left out of the loss.
+
     Shapes
     ------
     ``y_pred``: ``(B, L)``; ``y_true``: ``(B, 2, L)`` holding the target flux
     in ``[:, 0]`` and its weights in ``[:, 1]``.
     """
 
+    def __init__(self, trim_fraction=0.0):
+        super().__init__()
+        if not 0 <= trim_fraction < 0.5:
+            raise ValueError(f"trim_fraction must be in [0, 0.5), got {trim_fraction!r}")
+        self.trim_fraction = trim_fraction
+
     def forward(self, y_pred, y_true):
         target, weight = y_true[:, 0], y_true[:, 1]
-        return 0.5 * (weight * (y_pred - target) ** 2).mean()
+        per_spectrum = 0.5 * (weight * (y_pred - target) ** 2).mean(dim=1)
+        n_drop = math.ceil(self.trim_fraction * per_spectrum.shape[0])
+        if n_drop and per_spectrum.shape[0] > n_drop:
+            per_spectrum = per_spectrum.topk(per_spectrum.shape[0] - n_drop, largest=False).values
+        return per_spectrum.mean()

@@ -1,151 +1,36 @@
 """SpectralCAE: a 1-D convolutional autoencoder for spectra, and its anomaly scores."""
 
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
 from ..base import NeuralEstimatorMixin, check_ivar
 from ..nn import ConvAutoencoder1d, WeightedSquaredError
-from ._outlier import CONTAMINATION_CONSTRAINT, ContaminationMixin, robust_scale
+from ._latent_density import LatentDensityMixin
+from ._outlier import CONTAMINATION_CONSTRAINT, ContaminationMixin
+from ._reconstruction import ReconstructionMixin
 from ._scaling import StandardizationMixin
 
 __all__ = ["SpectralCAE"]
 
 
-class ReconstructionMixin:
-    """Residual-based scores for an estimator with ``reconstruct(X)``.
-
-    It needs ``_reconstruct`` (on validated arrays), ``residual_scale_`` (set
-    by :meth:`_fit_residual_scale`), ``_validate_X``, and a module with
-    ``decode`` for :meth:`inverse_transform`.
-    """
-
-    def _fit_residual_scale(self, X):
-        self.residual_scale_ = robust_scale(X - self._reconstruct(X), axis=0)
-
-    def inverse_transform(self, X):
-        """Decode latent vectors into spectra.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_components)
-            Latent vectors, as returned by :meth:`transform`.
-
-        Returns
-        -------
-        flux : ndarray of shape (n_samples, n_wavelengths)
-            In the units of the training flux.
-
-        Raises
-        ------
-        ValueError
-            If ``X`` does not have ``n_components`` columns.
-        """
-        check_is_fitted(self)
-        Z = check_array(X, dtype=np.float64)
-        if Z.shape[1] != self.n_components:
-            raise ValueError(
-                f"inverse_transform expects latent vectors with {self.n_components} "
-                f"columns (n_components), got {Z.shape[1]}."
-            )
-        return self._unstandardize(self._infer(lambda m, z: m.decode(z), Z))
-
-    def anomaly_map(self, X, ivar=None):
-        """Per-pixel reconstruction residual in units of its uncertainty.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_wavelengths)
-            Flux.
-        ivar : array-like of shape (n_samples, n_wavelengths), default=None
-            Inverse variance of ``X`` in flux⁻² (0 = masked). With it the
-            residual is in σ: ``(x - x̂) * sqrt(ivar)``, and 0 at masked pixels.
-            Without it the residual is divided by ``residual_scale_``, the
-            robust per-pixel spread (1.4826 × MAD) of the training residuals.
-
-        Returns
-        -------
-        z : ndarray of shape (n_samples, n_wavelengths)
-            Signed residual; positive where the spectrum is above its
-            reconstruction (emission), negative below (absorption, drop-out).
-
-        Raises
-        ------
-        ValueError
-            If ``X`` does not have the training number of pixels, or ``ivar``
-            does not match ``X``.
-        """
-        X = self._validate_X(X)
-        if ivar is None:
-            return (X - self._reconstruct(X)) / self.residual_scale_
-        ivar = check_ivar(ivar, X)
-        return (X - self._reconstruct(X, ivar)) * np.sqrt(ivar)
-
-    def score_samples(self, X, ivar=None):
-        """Normality score: minus the χ² of the worst-fitted pixels of the reconstruction.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_wavelengths)
-            Flux.
-        ivar : array-like of shape (n_samples, n_wavelengths), default=None
-            Inverse variance of ``X`` (0 = masked). Without it, each pixel is
-            weighted by the training residual spread (see :meth:`anomaly_map`).
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,)
-            ``-mean(z**2)`` over the ``n_top_pixels`` largest ``z**2`` of each
-            spectrum, ``z = anomaly_map(X, ivar)``; with ``n_top_pixels=None``,
-            over all unmasked pixels (the reduced χ²). The lower, the more
-            abnormal (sklearn convention).
-        """
-        z2 = self.anomaly_map(X, ivar=ivar) ** 2
-        k = getattr(self, "n_top_pixels", None)
-        if k is not None:
-            k = min(k, z2.shape[1])
-            return -np.mean(-np.partition(-z2, k - 1, axis=1)[:, :k], axis=1)
-        if ivar is None:
-            return -np.mean(z2, axis=1)
-        n_used = np.count_nonzero(np.asarray(ivar) > 0, axis=1)
-        return -np.sum(z2, axis=1) / n_used
-
-    def score(self, X, y=None, ivar=None):
-        """Mean reconstruction quality, for model selection (higher is better).
-
-        Unlike :meth:`score_samples`, this does not divide by the model's own
-        training residual spread, so models with different hyper-parameters
-        (for example in :class:`~sklearn.model_selection.GridSearchCV`) are
-        compared on the same scale.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_wavelengths)
-            Flux.
-        y : None
-            Ignored.
-        ivar : array-like of shape (n_samples, n_wavelengths), default=None
-            Inverse variance (0 = masked); weights the squared residuals.
-
-        Returns
-        -------
-        score : float
-            Minus the (ivar-weighted) mean squared reconstruction residual.
-        """
-        X = self._validate_X(X)
-        weight = check_ivar(ivar, X)
-        residual = X - self._reconstruct(X, weight)
-        return -float(np.sum(weight * residual**2) / np.sum(weight > 0))
+def _principal_axes(Xs, n_components):
+    """The first ``n_components`` principal axes of centred spectra, ``(K, L)``, zero-padded
+    when there are fewer spectra or pixels than components."""
+    _, _, vt = np.linalg.svd(Xs - Xs.mean(axis=0), full_matrices=False)
+    basis = np.zeros((n_components, Xs.shape[1]))
+    k = min(n_components, vt.shape[0])
+    basis[:k] = vt[:k]
+    return basis
 
 
 class SpectralCAE(
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
     ContaminationMixin,
+    LatentDensityMixin,
     ReconstructionMixin,
     StandardizationMixin,
     NeuralEstimatorMixin,
@@ -156,7 +41,8 @@ class SpectralCAE(
     A stack of strided 1-D convolutions encodes each spectrum into
     ``n_components`` numbers; a mirrored stack of interpolations and
     convolutions rebuilds it. Spectra the model reconstructs badly are
-    anomalous: ``score_samples`` is minus their reduced χ².
+    anomalous, and so are spectra whose latent vector lies where few others
+    do (``anomaly_score``).
 
     It is a transformer (``transform`` gives the latent vectors) and an
     outlier detector with :class:`~sklearn.ensemble.IsolationForest`'s
@@ -164,7 +50,7 @@ class SpectralCAE(
 
     Parameters
     ----------
-    n_components : int, default=32
+    n_components : int, default=40
         Size of the latent vector.
     n_filters : int, default=16
         Convolution filters of the first level; each level doubles them.
@@ -177,19 +63,46 @@ class SpectralCAE(
         worst-fitted pixels per spectrum, so that a narrow feature (a line, a
         cosmic ray) is not diluted over the whole spectrum. ``None`` averages
         over all unmasked pixels (the reduced χ²).
+    anomaly_score : {"combined", "residual", "latent"}, default="combined"
+        What ``score_samples`` measures: ``"residual"``, the χ² of the
+        worst-fitted pixels; ``"latent"``, the mean distance to the nearest
+        training latent vectors (rare spectra that are reconstructed well, such
+        as hot stars among cool ones); ``"combined"``, the worse of the two,
+        each in robust σ units of its training distribution. See Notes.
+    noise : {"auto", "estimate"}, default="auto"
+        How residuals are put in σ units. ``"auto"`` uses ``ivar`` where it is
+        given and estimates the noise from the residuals where it is not;
+        ``"estimate"`` always estimates it and uses ``ivar`` only as a mask
+        (for inverse variances you do not trust). See Notes.
+    trim_fraction : float in [0, 0.5), default=0.05
+        Fraction of each training batch's worst-fitted spectra left out of the
+        loss (least trimmed squares), so that anomalies in the training set
+        are learned less: with 0.05 instead of 0, the mean ROC-AUC of the
+        transductive anomaly benchmark rose from 0.817 to 0.849 without ivar
+        and from 0.845 to 0.868 with it (benchmarks/README.md).
+    pca_init : bool, default=True
+        Give the autoencoder a linear encoder and decoder path initialised
+        from the first ``n_components`` principal axes of the training
+        spectra, with the convolutional paths starting at zero: training
+        starts from PCA's reconstruction and learns a non-linear correction,
+        so it converges in far fewer epochs.
     contamination : 'auto' or float in (0, 0.5], default='auto'
         Expected fraction of outliers in the training set; sets ``offset_``.
         'auto' puts the threshold at Tukey's box-plot fence of the training
         scores, Q1 − 1.5 IQR.
-    max_epochs : int, default=150
-        Training epochs.
-    batch_size : int, default=32
+    max_epochs : int, default=20
+        Training epochs. With ``pca_init`` training starts from PCA's
+        reconstruction, so a few tens of epochs are enough.
+    batch_size : int, default=64
         Spectra per gradient step, and per inference batch.
-    lr : float, default=2e-3
-        Adam learning rate (the initial one with ``lr_schedule="cosine"``).
-    lr_schedule : {"cosine", "constant"}, default="cosine"
-        ``"cosine"`` anneals the learning rate from ``lr`` to 0 over
-        ``max_epochs`` (skorch ``LRScheduler`` with ``CosineAnnealingLR``).
+    lr : float, default=1e-3
+        Adam learning rate (the peak one with ``lr_schedule="onecycle"``, the
+        initial one with ``"cosine"``).
+    lr_schedule : {"onecycle", "cosine", "constant"}, default="onecycle"
+        ``"onecycle"`` warms the learning rate up to ``lr`` over the first 30 %
+        of the steps, then anneals it (``OneCycleLR``, stepped each batch);
+        ``"cosine"`` anneals it from ``lr`` to 0 over ``max_epochs``
+        (``CosineAnnealingLR``). Both through skorch's ``LRScheduler``.
     validation_fraction : float in [0, 1) or None, default=0.1
         Fraction of the training spectra held out to report ``valid_loss``
         (for ``EarlyStopping``, say). ``None`` or 0 trains on all of them.
@@ -222,9 +135,23 @@ class SpectralCAE(
         between spectra, in any flux unit; one scale for all pixels keeps
         their relative weights.
     residual_scale_ : ndarray of shape (n_features_in_,)
-        Robust spread of the training residuals per pixel.
+        Per-pixel noise scale ``b_j`` of the training residuals (see Notes),
+        in flux units: the residual σ at each pixel of a typical spectrum.
+    latent_scaler_ : sklearn.preprocessing.StandardScaler
+        Standardises the latent vectors for the latent score.
+    latent_neighbors_ : sklearn.neighbors.NearestNeighbors
+        Fitted on the standardised training latent vectors; used by the
+        ``"latent"`` and ``"combined"`` scores.
+    latent_self_distance_ : float
+        A training latent vector closer than this to a scored one is that
+        spectrum itself (1e-4 of the median neighbour distance), and is not
+        counted as its neighbour.
+    score_stats_ : dict
+        Median and robust σ (1.4826 MAD) of the training ``log χ²`` and latent
+        anomaly scores, which put them on one scale for ``"combined"``.
     offset_ : float
-        Threshold on ``score_samples``, set from ``contamination``.
+        Threshold on ``score_samples``, set from ``contamination`` with the
+        ``anomaly_score`` rule used at ``fit``.
     n_features_in_ : int
         Number of wavelength pixels seen in ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -243,12 +170,34 @@ class SpectralCAE(
     ``StandardScaler`` before the model, ivar must be rescaled by the
     scaler's ``scale_**2`` to stay an inverse variance of what the model sees.
 
+    *Noise without ivar.* The residual ``r_ij = x_ij − x̂_ij`` is modelled as
+    Gaussian with ``σ_ij = a_i b_j``: one level per spectrum (its S/N) times
+    one shape along the wavelength grid. ``b_j`` (``residual_scale_``) is
+    fitted on the training residuals by Tukey's median polish of
+    ``log|r_ij|``; ``a_i`` is re-estimated for every scored spectrum as
+    ``median_j(|r_ij| / b_j) / 0.6745``. Medians make both robust: a line or a
+    cosmic ray covers a few pixels and cannot inflate them. Then
+    ``anomaly_map`` is in σ whether or not ivar was given.
+
+    *Scores.* The residual anomaly is the mean of the ``n_top_pixels`` largest
+    ``z²``. The latent anomaly is the mean distance of the standardised latent
+    vector to its 10 nearest training latent vectors (a neighbour at distance
+    0 is the spectrum itself and is skipped, so a training set can be ranked
+    by its own model). ``"combined"`` maps the ``log`` of both
+    anomaly scores to robust z-scores over the training set and takes the
+    larger.
+
     References
     ----------
     .. [1] Portillo, S. K. N. et al. 2020, AJ 160, 45,
        "Dimensionality reduction of SDSS spectra with variational autoencoders".
     .. [2] The SpectralCNNAutoencoder seed project: anomaly detection in SDSS
        spectra from convolutional-autoencoder residuals.
+    .. [3] Tukey, J. W. 1977, "Exploratory Data Analysis" (median polish).
+    .. [4] Rousseeuw, P. J. 1984, JASA 79, 871, "Least median of squares
+       regression" (trimmed losses).
+    .. [5] Smith, L. N. & Topin, N. 2019, "Super-convergence" (one-cycle
+       learning rate).
 
     Examples
     --------
@@ -269,23 +218,31 @@ class SpectralCAE(
         "depth": [Interval(Integral, 0, None, closed="left")],
         "kernel_size": [Interval(Integral, 1, None, closed="left")],
         "n_top_pixels": [Interval(Integral, 1, None, closed="left"), None],
-        "lr_schedule": [StrOptions({"cosine", "constant"})],
+        "anomaly_score": [StrOptions({"residual", "latent", "combined"})],
+        "noise": [StrOptions({"auto", "estimate"})],
+        "trim_fraction": [Interval(Real, 0, 0.5, closed="left")],
+        "pca_init": ["boolean"],
+        "lr_schedule": [StrOptions({"onecycle", "cosine", "constant"})],
         "contamination": CONTAMINATION_CONSTRAINT,
     }
 
     def __init__(
         self,
-        n_components=32,
+        n_components=40,
         *,
         n_filters=16,
         depth=3,
         kernel_size=5,
         n_top_pixels=5,
+        anomaly_score="combined",
+        noise="auto",
+        trim_fraction=0.05,
+        pca_init=True,
         contamination="auto",
-        max_epochs=150,
-        batch_size=32,
-        lr=2e-3,
-        lr_schedule="cosine",
+        max_epochs=20,
+        batch_size=64,
+        lr=1e-3,
+        lr_schedule="onecycle",
         validation_fraction=0.1,
         callbacks=None,
         device="cpu",
@@ -298,6 +255,10 @@ class SpectralCAE(
         self.depth = depth
         self.kernel_size = kernel_size
         self.n_top_pixels = n_top_pixels
+        self.anomaly_score = anomaly_score
+        self.noise = noise
+        self.trim_fraction = trim_fraction
+        self.pca_init = pca_init
         self.contamination = contamination
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -311,13 +272,18 @@ class SpectralCAE(
         self.random_state = random_state
 
     # -- building blocks for NeuralEstimatorMixin ---------------------------
-    def _build_module(self, n_features):
+    def _build_module(self, n_features, linear_basis=None):
         return ConvAutoencoder1d(
-            n_features, self.n_components, self.n_filters, self.depth, self.kernel_size
+            n_features,
+            self.n_components,
+            self.n_filters,
+            self.depth,
+            self.kernel_size,
+            linear_basis=linear_basis,
         )
 
     def _build_criterion(self):
-        return WeightedSquaredError()
+        return WeightedSquaredError(trim_fraction=self.trim_fraction)
 
     @property
     def _n_features_out(self):
@@ -353,14 +319,55 @@ class SpectralCAE(
         X = self._validate_fit_X(X)
         if self.kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be odd, got {self.kernel_size}.")
+        ivar = None if ivar is None else check_ivar(ivar, X)
         weight = check_ivar(ivar, X)
+        if not self._uses_ivar_as_sigma(ivar):
+            weight = (weight > 0).astype(np.float64)  # ivar only masks
         self._fit_standardization(X, weight)
         Xs = self._standardize(X, weight)
         weight_norm = weight / np.mean(weight[weight > 0])
-        self._fit_net(Xs, np.stack([Xs, weight_norm], axis=1))
-        self._fit_residual_scale(X)
+        basis = _principal_axes(Xs, self.n_components) if self.pca_init else None
+        self._fit_net(Xs, np.stack([Xs, weight_norm], axis=1), linear_basis=basis)
+        self._fit_residual_scale(X, ivar)
+        self._fit_anomaly_scores(X, ivar)
         self._set_offset(self.score_samples(X, ivar=ivar))
         return self
+
+    def score_samples(self, X, ivar=None):
+        """Normality score of each spectrum, by the rule ``anomaly_score`` names.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_wavelengths)
+            Flux.
+        ivar : array-like of shape (n_samples, n_wavelengths), default=None
+            Inverse variance of ``X`` (0 = masked). Without it, the noise is
+            estimated from the residuals (see :meth:`anomaly_map`).
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            The lower, the more abnormal (sklearn convention):
+
+            - ``"residual"``: ``-mean(z**2)`` over the ``n_top_pixels`` largest
+              ``z**2`` of each spectrum, ``z = anomaly_map(X, ivar)`` (over all
+              unmasked pixels, the reduced χ², with ``n_top_pixels=None``);
+            - ``"latent"``: minus the mean distance of the standardised latent
+              vector to its 10 nearest training latent vectors;
+            - ``"combined"``: minus the larger of the two anomaly scores, each in
+              robust σ units of its training distribution.
+
+        Raises
+        ------
+        ValueError
+            If ``X`` does not have the training number of pixels, or ``ivar``
+            does not match ``X``.
+        """
+        return self._anomaly_scores(X, ivar)
+
+    def _encode(self, X, ivar=None):
+        """Latent vectors of validated flux, masked pixels hidden from the encoder."""
+        return self._infer(lambda m, x: m.encode(x), self._standardize(X, ivar))
 
     # -- inference ----------------------------------------------------------
     def transform(self, X):
@@ -375,8 +382,7 @@ class SpectralCAE(
         -------
         Z : ndarray of shape (n_samples, n_components)
         """
-        X = self._validate_X(X)
-        return self._infer(lambda m, x: m.encode(x), self._standardize(X))
+        return self._encode(self._validate_X(X))
 
     def reconstruct(self, X, ivar=None):
         """Encode then decode spectra in one pass.

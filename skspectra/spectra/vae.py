@@ -17,9 +17,9 @@ from sklearn.utils.validation import check_is_fitted
 from ..base import NeuralEstimatorMixin, check_ivar
 from ..nn.vae import LIKELIHOODS, ConvVAE1d, VAELoss, gaussian_kl, pixel_nll
 from ._outlier import CONTAMINATION_CONSTRAINT, ContaminationMixin
+from ._reconstruction import ReconstructionMixin
 from ._scaling import StandardizationMixin
 from ._vae_callbacks import ELBOTermsLogger, KLWarmup
-from .cae import ReconstructionMixin
 
 __all__ = ["SpectralVAE"]
 
@@ -346,8 +346,8 @@ class SpectralVAE(
     def _build_criterion(self):
         return VAELoss(beta=self.beta, likelihood=self.likelihood)
 
-    def _callbacks(self):
-        callbacks = super()._callbacks()
+    def _callbacks(self, steps_per_epoch=None):
+        callbacks = super()._callbacks(steps_per_epoch)
         callbacks.append(("elbo_terms", ELBOTermsLogger()))
         if self.kl_warmup_epochs > 0:
             callbacks.append(("kl_warmup", KLWarmup(self.beta, self.kl_warmup_epochs)))

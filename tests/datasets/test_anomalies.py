@@ -16,7 +16,53 @@ def X():
 
 
 def test_anomaly_kinds():
-    assert ANOMALY_KINDS == ("emission", "absorption", "dropout", "cosmic_ray", "slope")
+    assert ANOMALY_KINDS == (
+        "emission",
+        "absorption",
+        "dropout",
+        "cosmic_ray",
+        "slope",
+        "step",
+        "ripple",
+        "stitched",
+        "lsf_line",
+    )
+
+
+def test_step_scales_flux_beyond_the_seam(X):
+    X_new, _, params = inject_anomalies(
+        X, kind="step", fraction=0.2, random_state=0, return_params=True
+    )
+    for row, seam, step in params[["index", "center", "amplitude"]].itertuples(index=False):
+        seam = int(seam)
+        assert 0.05 <= abs(step) <= 0.2
+        np.testing.assert_array_equal(X_new[row, :seam], X[row, :seam])
+        np.testing.assert_allclose(X_new[row, seam:], (1 + step) * X[row, seam:])
+
+
+def test_stitched_takes_the_red_part_from_another_spectrum(X):
+    X_new, _, params = inject_anomalies(
+        X, kind="stitched", fraction=0.2, random_state=0, return_params=True
+    )
+    for row, seam, ratio in params[["index", "center", "amplitude"]].itertuples(index=False):
+        seam = int(seam)
+        np.testing.assert_array_equal(X_new[row, :seam], X[row, :seam])
+        donor = X_new[row, seam:] / ratio
+        matches = np.flatnonzero(np.all(np.isclose(X[:, seam:], donor), axis=1))
+        assert matches.size == 1 and matches[0] != row
+
+
+def test_ripple_and_lsf_line_stay_within_their_amplitudes(X):
+    X_new, _, params = inject_anomalies(
+        X, kind="ripple", fraction=0.2, random_state=0, return_params=True
+    )
+    ratio = X_new[params["index"]] / X[params["index"]]
+    assert np.all(np.abs(ratio - 1) <= 0.1 + 1e-12) and np.all(np.abs(ratio - 1).max(axis=1) > 0)
+    X_new, _, params = inject_anomalies(
+        X, kind="lsf_line", fraction=0.2, random_state=0, return_params=True
+    )
+    assert params["width"].between(2.0, 5.0).all()
+    assert params["amplitude"].abs().between(0.1, 0.3).all()
 
 
 @pytest.mark.parametrize("kind", ANOMALY_KINDS + ("mixed",))
