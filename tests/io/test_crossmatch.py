@@ -28,7 +28,8 @@ def designation(ra_deg, dec_deg):
 def test_parse_hand_worked_designations():
     c = parse_2mass_designation(["2M00000002+7417074", "2M12000000-0000001", "J23595999-8959599"])
     # RA 0.02 s (+0.005 s, the middle of the truncation box) = 0.375", Dec 74°17'07.45"
-    np.testing.assert_allclose(c.ra.deg, [0.025 * 15 / 3600, 180.0, (86399.995) * 15 / 3600])
+    ra_seconds = [0.025, 12 * 3600 + 0.005, 86399.995]
+    np.testing.assert_allclose(c.ra.deg, np.array(ra_seconds) * 15 / 3600)
     np.testing.assert_allclose(
         c.dec.deg, [74 + 17 / 60 + 7.45 / 3600, -0.15 / 3600, -(89 + 59 / 60 + 59.95 / 3600)]
     )
