@@ -85,6 +85,10 @@ class ImageToSpectrum(MultiOutputMixin, RegressorMixin, BaseEstimator):
     latent_mean_, latent_scale_ : ndarray of shape (n_components,)
         Standardisation of the training latents (0 and 1 with
         ``standardize_latents=False``).
+    reconstruction_var_ : ndarray of shape (n_outputs_,)
+        Mean squared residual of the spectrum model's reconstruction of the
+        training spectra, per pixel (flux²): the part of the error that no
+        latent can remove.
     latent_residual_cov_ : ndarray of shape (n_components, n_components) or None
         Covariance of the out-of-fold latent residuals, in standardised
         latent units; ``None`` with ``uncertainty_cv=None``.
@@ -113,14 +117,16 @@ class ImageToSpectrum(MultiOutputMixin, RegressorMixin, BaseEstimator):
     of each, and the covariance ``Σ`` of the residuals (predicted − true,
     standardised latents) is kept as ``latent_residual_cov_``. At prediction,
     ``n_draws`` latents ``z ~ N(ẑ, Σ)`` are decoded with
-    ``spectrum_model.inverse_transform`` and the per-pixel standard deviation
-    of the decoded spectra is returned. The band thus holds both what the
-    regressor does not know and what ``X`` cannot tell (stars whose spectra
-    differ but whose photometry agrees), and it is calibrated on average over
-    the training set. ``Σ`` is the same for every sample, so the band varies
-    from sample to sample only through the decoder (for PCA, a linear
-    decoder, it does not vary at all). It does not include the spectrum
-    model's own reconstruction error or the noise of the observed spectra.
+    ``spectrum_model.inverse_transform``; their per-pixel variance, plus
+    ``reconstruction_var_`` (the spectrum model's own training residual,
+    which no latent removes), gives the returned standard deviation. The band
+    thus holds both what the regressor does not know and what ``X`` cannot
+    tell (stars whose spectra differ but whose photometry agrees), and it is
+    calibrated on average over the training set. ``Σ`` is the same for every
+    sample, so the band varies from sample to sample only through the decoder
+    (for PCA, a linear decoder, it does not vary at all). It does not include
+    the noise of the observed spectra: add ``1 / ivar`` in quadrature to
+    compare with observations.
 
     The point prediction is the decoded predicted latent, not the mean of the
     draws.
@@ -266,8 +272,10 @@ class ImageToSpectrum(MultiOutputMixin, RegressorMixin, BaseEstimator):
             weight = check_ivar(ivar, Y2)
             if _accepts_ivar(spectrum_model):
                 fit_params["ivar"] = weight
-        self.spectrum_model_ = spectrum_model.fit(Y2, **fit_params)
+        self.spectrum_model_ = spectrum_model.fit(Y2, None, **fit_params)
         Z = np.asarray(self.spectrum_model_.transform(Y2), dtype=np.float64)
+        reconstruction = self.spectrum_model_.inverse_transform(Z)
+        self.reconstruction_var_ = np.mean((Y2 - np.asarray(reconstruction)) ** 2, axis=0)
         self.n_components_ = Z.shape[1]
         self.n_outputs_ = Y2.shape[1]
         if self.standardize_latents:
@@ -345,7 +353,8 @@ class ImageToSpectrum(MultiOutputMixin, RegressorMixin, BaseEstimator):
         Y_std : ndarray of shape (n_samples, n_wavelengths), float64
             Only with ``return_std=True``: the standard deviation of the
             decoded spectra of ``n_draws`` latents drawn around the prediction
-            with the out-of-fold residual covariance. Non-negative.
+            with the out-of-fold residual covariance, and the spectrum model's
+            reconstruction residual, in quadrature (see Notes). Non-negative.
 
         Raises
         ------
@@ -363,21 +372,24 @@ class ImageToSpectrum(MultiOutputMixin, RegressorMixin, BaseEstimator):
                 "return_std=True needs the out-of-fold residuals computed in fit; this model was "
                 "fitted with uncertainty_cv=None. Refit with uncertainty_cv=3 (say)."
             )
-        Y_std = self._predictive_std(Zs)
+        Y_std = np.sqrt(self._predictive_std(Zs) ** 2 + self.reconstruction_var_)
         if self._single_output_:
             return Y_pred[:, 0], Y_std[:, 0]
         return Y_pred, Y_std
 
-    def _predictive_std(self, Zs):
+    def _predictive_std(self, Zs, chunk=256):
         rng = check_random_state(self.random_state)
         # eigh rather than cholesky: the covariance may be singular (a latent predicted exactly)
         values, vectors = np.linalg.eigh(self.latent_residual_cov_)
         root = vectors * np.sqrt(np.clip(values, 0, None))
         eps = rng.standard_normal((self.n_draws, self.n_components_))
-        offsets = eps @ root.T  # (n_draws, n_components)
-        draws = Zs[:, None, :] + offsets[None, :, :]
-        decoded = self._decode(draws.reshape(-1, self.n_components_))
-        return decoded.reshape(len(Zs), self.n_draws, -1).std(axis=1)
+        offsets = eps @ root.T  # (n_draws, n_components), the same draws for every sample
+        std = np.empty((len(Zs), self.n_outputs_))
+        for start in range(0, len(Zs), chunk):  # bounded memory: chunk * n_draws spectra
+            draws = Zs[start : start + chunk, None, :] + offsets[None, :, :]
+            decoded = self._decode(draws.reshape(-1, self.n_components_))
+            std[start : start + chunk] = decoded.reshape(len(draws), self.n_draws, -1).std(axis=1)
+        return std
 
     def chi2_score(self, X, Y, ivar):
         """Median reduced χ² of the predicted spectra against observed ones (lower is better).
