@@ -34,6 +34,11 @@ def _seed_unset_random_states(estimator, rng):
     return estimator.set_params(**seeds) if seeds else estimator
 
 
+def _as_target(Zs):
+    """Latents as a regression target: 1-D for a single latent (single-output regressors)."""
+    return Zs[:, 0] if Zs.shape[1] == 1 else Zs
+
+
 def _regressor_tag(regressor, name):
     try:
         return getattr(regressor.__sklearn_tags__().regressor_tags, name)
@@ -69,6 +74,10 @@ class ImageToSpectrum(MultiOutputMixin, RegressorMixin, BaseEstimator):
         return_std=True)`` (see Notes). ``fit`` then trains the regressor
         ``uncertainty_cv`` extra times. ``None`` skips it (and
         ``return_std``).
+    n_neighbors : int >= 2, default=50
+        Training samples whose out-of-fold errors set the uncertainty of a
+        prediction: the nearest ones in predicted-latent space (see Notes).
+        Capped at the number of training samples.
     n_draws : int, default=64
         Latent draws decoded per sample for ``return_std``.
     random_state : int, RandomState instance or None, default=None
@@ -85,13 +94,14 @@ class ImageToSpectrum(MultiOutputMixin, RegressorMixin, BaseEstimator):
     latent_mean_, latent_scale_ : ndarray of shape (n_components,)
         Standardisation of the training latents (0 and 1 with
         ``standardize_latents=False``).
-    reconstruction_var_ : ndarray of shape (n_outputs_,)
-        Mean squared residual of the spectrum model's reconstruction of the
-        training spectra, per pixel (flux²): the part of the error that no
-        latent can remove.
-    latent_residual_cov_ : ndarray of shape (n_components, n_components) or None
-        Covariance of the out-of-fold latent residuals, in standardised
-        latent units; ``None`` with ``uncertainty_cv=None``.
+    oof_latent_ : ndarray of shape (n_samples, n_components) or None
+        Out-of-fold predicted latents of the training samples (standardised
+        units); ``None`` with ``uncertainty_cv=None``.
+    oof_residual_ : ndarray of shape (n_samples, n_components) or None
+        Their residuals, predicted − true (standardised units).
+    reconstruction_residual_ : ndarray of shape (n_samples, n_outputs_) or None
+        Residual of the spectrum model's reconstruction of each training
+        spectrum (flux units): the part of the error no latent can remove.
     n_components_ : int
         Number of latents.
     n_outputs_ : int
@@ -111,22 +121,22 @@ class ImageToSpectrum(MultiOutputMixin, RegressorMixin, BaseEstimator):
     Notes
     -----
     **Uncertainty.** ``predict(X, return_std=True)`` returns a per-pixel
-    standard deviation from the *out-of-fold residuals* of the latent
-    regression. At ``fit``, the data are split into ``uncertainty_cv`` folds;
-    a clone of ``regressor`` trained on the other folds predicts the latents
-    of each, and the covariance ``Σ`` of the residuals (predicted − true,
-    standardised latents) is kept as ``latent_residual_cov_``. At prediction,
-    ``n_draws`` latents ``z ~ N(ẑ, Σ)`` are decoded with
-    ``spectrum_model.inverse_transform``; their per-pixel variance, plus
-    ``reconstruction_var_`` (the spectrum model's own training residual,
-    which no latent removes), gives the returned standard deviation. The band
-    thus holds both what the regressor does not know and what ``X`` cannot
-    tell (stars whose spectra differ but whose photometry agrees), and it is
-    calibrated on average over the training set. ``Σ`` is the same for every
-    sample, so the band varies from sample to sample only through the decoder
-    (for PCA, a linear decoder, it does not vary at all). It does not include
-    the noise of the observed spectra: add ``1 / ivar`` in quadrature to
-    compare with observations.
+    standard deviation from *out-of-fold residuals*, taken locally. At
+    ``fit``, the data are split into ``uncertainty_cv`` folds; a clone of
+    ``regressor`` trained on the other folds predicts the latents of each
+    fold (``oof_latent_``, residuals ``oof_residual_``). For a new sample
+    with predicted latents ``ẑ``, the ``n_neighbors`` training samples whose
+    out-of-fold predictions are nearest to ``ẑ`` give a local residual
+    covariance ``Σ(ẑ)`` and a local mean squared reconstruction residual
+    per pixel. ``n_draws`` latents ``z ~ N(ẑ, Σ(ẑ))`` are decoded with
+    ``spectrum_model.inverse_transform``; their per-pixel variance plus the
+    local reconstruction variance gives the returned standard deviation. The
+    band thus holds what the regressor does not know, what ``X`` cannot tell
+    (spectra that differ though their images or photometry agree), and what
+    the spectrum model cannot represent, each as it was for similar training
+    samples; neighbours are found in latent space, so this works for images
+    and tabular ``X`` alike. It does not include the noise of the observed
+    spectra: add ``1 / ivar`` in quadrature to compare with observations.
 
     The point prediction is the decoded predicted latent, not the mean of the
     draws.
@@ -170,6 +180,7 @@ class ImageToSpectrum(MultiOutputMixin, RegressorMixin, BaseEstimator):
         "regressor": [HasMethods(["fit", "predict"]), None],
         "standardize_latents": ["boolean"],
         "uncertainty_cv": [Interval(Integral, 2, None, closed="left"), None],
+        "n_neighbors": [Interval(Integral, 2, None, closed="left")],
         "n_draws": [Interval(Integral, 2, None, closed="left")],
         "random_state": ["random_state"],
     }
@@ -181,6 +192,7 @@ class ImageToSpectrum(MultiOutputMixin, RegressorMixin, BaseEstimator):
         *,
         standardize_latents=True,
         uncertainty_cv=3,
+        n_neighbors=50,
         n_draws=64,
         random_state=None,
     ):
@@ -188,6 +200,7 @@ class ImageToSpectrum(MultiOutputMixin, RegressorMixin, BaseEstimator):
         self.regressor = regressor
         self.standardize_latents = standardize_latents
         self.uncertainty_cv = uncertainty_cv
+        self.n_neighbors = n_neighbors
         self.n_draws = n_draws
         self.random_state = random_state
 
@@ -274,8 +287,6 @@ class ImageToSpectrum(MultiOutputMixin, RegressorMixin, BaseEstimator):
                 fit_params["ivar"] = weight
         self.spectrum_model_ = spectrum_model.fit(Y2, None, **fit_params)
         Z = np.asarray(self.spectrum_model_.transform(Y2), dtype=np.float64)
-        reconstruction = self.spectrum_model_.inverse_transform(Z)
-        self.reconstruction_var_ = np.mean((Y2 - np.asarray(reconstruction)) ** 2, axis=0)
         self.n_components_ = Z.shape[1]
         self.n_outputs_ = Y2.shape[1]
         if self.standardize_latents:
@@ -286,24 +297,23 @@ class ImageToSpectrum(MultiOutputMixin, RegressorMixin, BaseEstimator):
             self.latent_mean_ = np.zeros(Z.shape[1])
             self.latent_scale_ = np.ones(Z.shape[1])
         Zs = (Z - self.latent_mean_) / self.latent_scale_
-        self.latent_residual_cov_ = None
+        self.oof_latent_ = self.oof_residual_ = self.reconstruction_residual_ = None
         if self.uncertainty_cv is not None:
-            self.latent_residual_cov_ = self._oof_residual_cov(regressor, X, Zs, cv_seed)
-        self.regressor_ = regressor.fit(X, Zs)
+            self.oof_latent_ = self._oof_latents(regressor, X, Zs, cv_seed)
+            self.oof_residual_ = self.oof_latent_ - Zs
+            reconstruction = np.asarray(self.spectrum_model_.inverse_transform(Z))
+            self.reconstruction_residual_ = Y2 - reconstruction
+        self.regressor_ = regressor.fit(X, _as_target(Zs))
         return self
 
-    def _oof_residual_cov(self, regressor, X, Zs, seed):
-        """Covariance of out-of-fold latent residuals (standardised units)."""
-        folds = KFold(
-            self.uncertainty_cv,
-            shuffle=True,
-            random_state=seed,
-        )
-        residual = np.empty_like(Zs)
+    def _oof_latents(self, regressor, X, Zs, seed):
+        """Out-of-fold predicted latents (standardised units)."""
+        folds = KFold(self.uncertainty_cv, shuffle=True, random_state=seed)
+        oof = np.empty_like(Zs)
         for train, test in folds.split(X):
-            fold_model = clone(regressor).fit(X[train], Zs[train])
-            residual[test] = self._regress(fold_model, X[test]) - Zs[test]
-        return residual.T @ residual / len(residual)
+            fold_model = clone(regressor).fit(X[train], _as_target(Zs[train]))
+            oof[test] = self._regress(fold_model, X[test])
+        return oof
 
     # -- inference ----------------------------------------------------------
     def _validate_X(self, X):
@@ -367,28 +377,36 @@ class ImageToSpectrum(MultiOutputMixin, RegressorMixin, BaseEstimator):
         Y_pred = self._decode(Zs)
         if not return_std:
             return Y_pred[:, 0] if self._single_output_ else Y_pred
-        if self.latent_residual_cov_ is None:
+        if self.oof_latent_ is None:
             raise ValueError(
                 "return_std=True needs the out-of-fold residuals computed in fit; this model was "
                 "fitted with uncertainty_cv=None. Refit with uncertainty_cv=3 (say)."
             )
-        Y_std = np.sqrt(self._predictive_std(Zs) ** 2 + self.reconstruction_var_)
+        Y_std = self._predictive_std(Zs)
         if self._single_output_:
             return Y_pred[:, 0], Y_std[:, 0]
         return Y_pred, Y_std
 
     def _predictive_std(self, Zs, chunk=256):
+        from sklearn.neighbors import NearestNeighbors
+
+        k = min(self.n_neighbors, len(self.oof_latent_))
+        _, neighbours = NearestNeighbors(n_neighbors=k).fit(self.oof_latent_).kneighbors(Zs)
         rng = check_random_state(self.random_state)
-        # eigh rather than cholesky: the covariance may be singular (a latent predicted exactly)
-        values, vectors = np.linalg.eigh(self.latent_residual_cov_)
-        root = vectors * np.sqrt(np.clip(values, 0, None))
         eps = rng.standard_normal((self.n_draws, self.n_components_))
-        offsets = eps @ root.T  # (n_draws, n_components), the same draws for every sample
         std = np.empty((len(Zs), self.n_outputs_))
         for start in range(0, len(Zs), chunk):  # bounded memory: chunk * n_draws spectra
-            draws = Zs[start : start + chunk, None, :] + offsets[None, :, :]
+            idx = neighbours[start : start + chunk]  # (m, k)
+            R = self.oof_residual_[idx]  # (m, k, n_components)
+            cov = np.einsum("mki,mkj->mij", R, R) / k
+            # eigh rather than cholesky: a local covariance may be singular
+            values, vectors = np.linalg.eigh(cov)
+            root = vectors * np.sqrt(np.clip(values, 0, None))[:, None, :]
+            draws = Zs[start : start + chunk, None, :] + np.einsum("dj,mij->mdi", eps, root)
             decoded = self._decode(draws.reshape(-1, self.n_components_))
-            std[start : start + chunk] = decoded.reshape(len(draws), self.n_draws, -1).std(axis=1)
+            latent_var = decoded.reshape(len(idx), self.n_draws, -1).var(axis=1)
+            recon_var = np.mean(self.reconstruction_residual_[idx] ** 2, axis=1)
+            std[start : start + chunk] = np.sqrt(latent_var + recon_var)
         return std
 
     def chi2_score(self, X, Y, ivar):

@@ -72,14 +72,14 @@ def test_return_std_shapes_positive_and_calibrated(pairs):
     # the band is the right order of magnitude: held-out errors over std, rms within a factor 3
     z = (Y[90:] - pred) / std
     assert 1 / 3 < np.sqrt(np.mean(z**2)) < 3
-    cov = model.latent_residual_cov_
-    assert cov.shape == (3, 3) and np.all(np.linalg.eigvalsh(cov) >= -1e-12)
+    assert model.oof_latent_.shape == model.oof_residual_.shape == (90, 3)
+    assert model.reconstruction_residual_.shape == (90, Y.shape[1])
 
 
 def test_return_std_needs_uncertainty_cv(pairs):
     X, Y, _ = pairs
     model = ImageToSpectrum(PCA(2), LinearRegression(), uncertainty_cv=None).fit(X, Y)
-    assert model.latent_residual_cov_ is None
+    assert model.oof_latent_ is None
     with pytest.raises(ValueError, match="uncertainty_cv"):
         model.predict(X, return_std=True)
 
@@ -209,3 +209,30 @@ def test_too_few_samples_for_uncertainty_cv():
         ImageToSpectrum(PCA(1), LinearRegression(), uncertainty_cv=5).fit(
             np.zeros((3, 2)), np.ones((3, 4))
         )
+
+
+def test_one_latent_works_with_a_single_output_regressor(pairs):
+    from sklearn.svm import SVR
+
+    X, Y, _ = pairs
+    model = ImageToSpectrum(PCA(1), SVR(), random_state=0).fit(X, Y)
+    pred, std = model.predict(X[:4], return_std=True)
+    assert pred.shape == std.shape == (4, Y.shape[1])
+    assert model.predict_latent(X[:4]).shape == (4, 1)
+
+
+def test_uncertainty_is_local():
+    """Where spectra scatter more at a given X, the band is wider."""
+    rng = np.random.default_rng(0)
+    n, m = 400, 30
+    x = rng.uniform(-1, 1, n)
+    template = np.sin(np.linspace(0, 3, m))
+    amplitude = x + np.where(x > 0, rng.normal(0, 0.3, n), 0.0)
+    Y = 2 + amplitude[:, None] * template + rng.normal(0, 0.001, (n, m))
+    model = ImageToSpectrum(PCA(1), LinearRegression(), n_neighbors=30, random_state=0)
+    model.fit(x[:, None], Y)
+    _, std = model.predict(np.array([[-0.5], [0.5]]), return_std=True)
+    # the band at x = 0.5 is about 0.3 |template| wide, at x = -0.5 near zero
+    peak = np.argmax(np.abs(template))
+    assert std[1, peak] > 5 * std[0, peak]
+    np.testing.assert_allclose(std[1, peak], 0.3 * abs(template[peak]), rtol=0.5)
