@@ -36,6 +36,7 @@ def test_shapes_units_and_the_simulated_warning(stars, gaia):
     assert stars.band_flux.shape == (60, 5)
     assert stars.bands == list(SDSS_BANDS)
     np.testing.assert_array_equal(stars.spectra, gaia.flux[:60])
+    assert not np.shares_memory(stars.spectra, gaia.flux)
     assert "SIMULATED" in stars.DESCR
     assert len(stars.params) == 60 and len(stars.neighbours) == 0
     # the reference band (r) holds the drawn magnitude, inside the default range
