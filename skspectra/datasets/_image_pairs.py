@@ -50,11 +50,9 @@ def _galsim():
 
 def _per_band(name, value, n_bands, *, low, allow_zero):
     """A positive (or non-negative) number, or one per band."""
-    arr = (
-        np.broadcast_to(np.asarray(value, dtype=np.float64), (n_bands,))
-        if np.ndim(value) == 0
-        else np.asarray(value, dtype=np.float64)
-    )
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.ndim == 0:
+        arr = np.full(n_bands, float(arr))
     if arr.shape != (n_bands,):
         raise ValueError(
             f"{name} must be a number or one value per band ({n_bands} bands), "
@@ -74,8 +72,8 @@ def _check_inputs(spectra, wavelength):
         if not wavelength.unit.is_equivalent(u.AA):
             raise ValueError(f"wavelength must be a length, got unit {wavelength.unit}.")
         wavelength = wavelength.to_value(u.AA)
-    spectra = np.asarray(spectra, dtype=np.float64)
-    wavelength = np.asarray(wavelength, dtype=np.float64)
+    spectra = np.array(spectra, dtype=np.float64)  # copies: the Bunch must not alias input
+    wavelength = np.array(wavelength, dtype=np.float64)
     if spectra.ndim != 2 or spectra.shape[0] < 1:
         raise ValueError(
             f"spectra must be a 2-D array (n_samples, n_wavelengths), got shape {spectra.shape}."
@@ -250,7 +248,8 @@ def make_image_spectrum_pairs(
         ``(min, max)`` range. Each is another row of ``spectra`` (chosen at random, never the
         central one), with its own magnitude from ``magnitude_range``, shape from
         ``galaxy_profile``, and a position uniform over the image at least one PSF FWHM from the
-        centre. Neighbours add light to the images but not to ``band_flux``.
+        centre. Neighbours add light to the images but not to ``band_flux``. A neighbour
+        whose spectrum has no positive flux in ``reference_band`` stays dark.
     galaxy_profile : {"exponential", "de_vaucouleurs", "sersic"} or None, default=None
         None draws point sources (stars). Otherwise every object is a galaxy: a Sérsic profile
         with n = 1, n = 4, or n uniform in ``SERSIC_N_RANGE`` (rounded to 0.1), an axis ratio

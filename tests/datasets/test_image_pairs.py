@@ -1,3 +1,5 @@
+import importlib.util
+
 import numpy as np
 import pytest
 from scipy.stats import spearmanr
@@ -34,6 +36,7 @@ def test_shapes_units_and_the_simulated_warning(stars, gaia):
     assert stars.band_flux.shape == (60, 5)
     assert stars.bands == list(SDSS_BANDS)
     np.testing.assert_array_equal(stars.spectra, gaia.flux[:60])
+    assert not np.shares_memory(stars.spectra, gaia.flux)
     assert "SIMULATED" in stars.DESCR
     assert len(stars.params) == 60 and len(stars.neighbours) == 0
     # the reference band (r) holds the drawn magnitude, inside the default range
@@ -212,3 +215,25 @@ def test_bad_spectra_say_what_to_fix(gaia):
         make_image_spectrum_pairs(gaia.flux[:1], gaia.wavelength, neighbours=1)
     with pytest.raises(ValueError, match="no positive flux"):
         make_image_spectrum_pairs(-gaia.flux[:2], gaia.wavelength)
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("mangadap") is None, reason="sdss-mangadap is not installed"
+)
+def test_real_miles_stars_keep_the_bands_they_cover():
+    from skspectra.datasets import fetch_miles
+
+    miles = fetch_miles()
+    teff = miles.labels["teff"].to_numpy()[:200]
+    data = make_image_spectrum_pairs(
+        miles.flux[:200],
+        miles.wavelength_vacuum,
+        out_of_range="drop",
+        image_size=8,
+        noise=None,
+        random_state=0,
+    )
+    assert data.bands == ["sdss2010-g", "sdss2010-r"]
+    g_minus_r = -2.5 * np.log10(data.band_flux[:, 0] / data.band_flux[:, 1])
+    ok = np.isfinite(teff) & np.isfinite(g_minus_r)
+    assert spearmanr(g_minus_r[ok], teff[ok]).statistic < -0.8  # hotter is bluer
