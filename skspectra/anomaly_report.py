@@ -92,7 +92,7 @@ def find_anomalies(
     return model, scores, {"fit_s": t1 - t0, "score_s": t2 - t1}
 
 
-def write_anomaly_report(out_dir, data, model, scores, *, top=20, extra=None):
+def write_anomaly_report(out_dir, data, model, scores, *, top=20, extra=None, cutouts=None):
     """Write ``anomalies.csv``, one PNG per top anomaly, and ``run.json``.
 
     Parameters
@@ -112,6 +112,10 @@ def write_anomaly_report(out_dir, data, model, scores, *, top=20, extra=None):
         Number of most anomalous spectra to plot.
     extra : dict, default=None
         More entries for ``run.json`` (parameters, timings...).
+    cutouts : dict, default=None
+        Spectrum id (str) → :class:`skspectra.io.cutouts.Cutout`, as from
+        :func:`skspectra.io.cutouts.cutouts_for_spectra`; each plotted anomaly with one
+        shows its image beside the spectrum.
 
     Returns
     -------
@@ -124,6 +128,7 @@ def write_anomaly_report(out_dir, data, model, scores, *, top=20, extra=None):
     import matplotlib.pyplot as plt
 
     from .plotting import ReconstructionDisplay
+    from .plotting.cutouts import plot_cutout, spectrum_and_cutout_axes
 
     out_dir = unique_path(out_dir)
     out_dir.mkdir(parents=True)
@@ -152,6 +157,10 @@ def write_anomaly_report(out_dir, data, model, scores, *, top=20, extra=None):
             "; ".join(f"{r['wavelength_min']:.0f}-{r['wavelength_max']:.0f}" for r in found)
         )
         title = f"#{rank}  {data.ids[i]}   score = {scores[i]:.3g}"
+        cutout, ax = (cutouts or {}).get(str(data.ids[i])), None
+        if cutout is not None:
+            ax, image_ax = spectrum_and_cutout_axes()
+            plot_cutout(cutout, image_ax)
         display = ReconstructionDisplay(
             data.wavelength,
             data.flux[i],
@@ -160,7 +169,7 @@ def write_anomaly_report(out_dir, data, model, scores, *, top=20, extra=None):
             threshold=REGION_THRESHOLD,
             title=title,
             wavelength_unit=data.get("wavelength_unit", "Å"),
-        ).plot(flux_label="normalised flux")
+        ).plot(ax=ax, flux_label="normalised flux")
         name = f"rank{rank:03d}_{_safe(data.ids[i])}.png"
         display.figure_.savefig(out_dir / name, dpi=110, bbox_inches="tight")
         plt.close(display.figure_)

@@ -83,6 +83,15 @@ def _build_parser():
     anomalies.add_argument(
         "--random-state", type=int, default=0, help="seed of the model (default: 0)"
     )
+    anomalies.add_argument(
+        "--images",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="folder of image cutouts (FITS with optional WCS, PNG, JPEG) to show beside each "
+        "plotted anomaly; matched by file name (= spectrum id), else by WCS centre vs the "
+        "spectrum's RA/Dec within 3 arcsec",
+    )
     anomalies.add_argument("--quiet", action="store_true", help="no epoch table or progress bar")
     return parser
 
@@ -237,6 +246,16 @@ def _anomalies(args):
     t0 = time.perf_counter()
     data = _load_paths(args.paths) if args.paths else _load_default()
     _check_spectra(data)
+    cutouts = images = None
+    if args.images is not None:  # read before training, so that bad images fail fast
+        from .io.cutouts import cutouts_for_spectra
+
+        cutouts, images = cutouts_for_spectra(args.images, data.ids, data.get("labels"))
+        print(
+            f"skspectra: {images['n_cutouts']} image cutouts, {images['matched_by_id']} "
+            f"matched by id and {images['matched_by_position']} by position",
+            file=sys.stderr,
+        )
     t_load = time.perf_counter() - t0
     print(
         f"skspectra: {data.flux.shape[0]} spectra x {data.flux.shape[1]} pixels "
@@ -261,7 +280,11 @@ def _anomalies(args):
     }
     if args.save_model is not None:
         extra["model_file"] = str(_save_model(model, args.save_model))
-    out_dir = write_anomaly_report(out, data, model, scores, top=args.top, extra=extra)
+    if images is not None:
+        extra["images"] = images
+    out_dir = write_anomaly_report(
+        out, data, model, scores, top=args.top, extra=extra, cutouts=cutouts
+    )
     n_anomalies = int(np.sum(scores < model.offset_))
     print(
         f"skspectra: {n_anomalies} anomalies (contamination={args.contamination}); "

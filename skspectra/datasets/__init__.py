@@ -4,6 +4,7 @@ that make labelled test data from them."""
 from ._anomalies import ANOMALY_KINDS, inject_anomalies
 from ._gaia_xp import fetch_gaia_xp, load_gaia_xp
 from ._gaussian import make_gaussian_spectra
+from ._image_pairs import make_image_spectrum_pairs
 from ._miles import fetch_miles
 
 __all__ = [
@@ -13,4 +14,5 @@ __all__ = [
     "inject_anomalies",
     "load_gaia_xp",
     "make_gaussian_spectra",
+    "make_image_spectrum_pairs",
 ]

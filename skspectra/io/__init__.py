@@ -1,7 +1,9 @@
 """Readers of spectrum files: one per format, plus a reader of many files at once."""
 
 from .collection import read_spectra
+from .crossmatch import crossmatch, parse_2mass_designation
 from .sdss import SDSS_FLUX_UNIT, read_sdss_spectrum
 from .tables import read_spectra_table
 
 __all__ = ["SDSS_FLUX_UNIT", "read_sdss_spectrum", "read_spectra", "read_spectra_table"]
+__all__ += ["crossmatch", "parse_2mass_designation"]

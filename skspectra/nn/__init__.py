@@ -5,6 +5,7 @@ from .conv1d import ConvAutoencoder1d, ConvDecoder1d, ConvEncoder1d, downsampled
 from .conv2d import ConvBlock2d, ConvEncoder2d, pooled_sizes
 from .lines import GaussianLineLoss, GaussianLineNet, MultiScaleRegressor1d
 from .losses import WeightedSquaredError
+from .regressor2d import MLP, ConvRegressor2d
 from .vae import ConvVAE1d, VAELoss, gaussian_kl, pixel_nll
 
 __all__ = [
@@ -13,9 +14,11 @@ __all__ = [
     "ConvDecoder1d",
     "ConvEncoder1d",
     "ConvEncoder2d",
+    "ConvRegressor2d",
     "ConvVAE1d",
     "GaussianLineLoss",
     "GaussianLineNet",
+    "MLP",
     "MultiScaleRegressor1d",
     "SelfAttention1d",
     "VAELoss",
