@@ -4,11 +4,18 @@ Each model is an ordinary scikit-learn estimator that trains a PyTorch module
 through skorch. Heavy imports (matplotlib) happen only when a plot is asked for.
 """
 
-from .images import ImageRegressor, ImageToSpectrum
+from .images import ImageAutoencoder, ImageRegressor, ImageToSpectrum
 from .lines import GaussianLineFitter
 from .spectra import SpectralCAE, SpectralVAE
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["GaussianLineFitter", "SpectralCAE", "SpectralVAE", "__version__"]
-__all__ += ["ImageRegressor", "ImageToSpectrum"]
+__all__ = [
+    "GaussianLineFitter",
+    "ImageAutoencoder",
+    "ImageRegressor",
+    "ImageToSpectrum",
+    "SpectralCAE",
+    "SpectralVAE",
+    "__version__",
+]

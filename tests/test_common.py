@@ -4,7 +4,7 @@ from sklearn.decomposition import PCA
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skspectra import SpectralCAE
-from skspectra.images import ImageRegressor, ImageToSpectrum
+from skspectra.images import ImageAutoencoder, ImageRegressor, ImageToSpectrum
 from skspectra.lines import GaussianLineFitter
 from skspectra.preprocessing import SpectrumNormalizer
 from skspectra.spectra import SpectralVAE
@@ -22,6 +22,10 @@ ESTIMATORS = [
     ImageRegressor(hidden_layer_sizes=(16,), max_epochs=5, lr=1e-2, batch_size=16),
     ImageToSpectrum(
         PCA(1), ImageRegressor(hidden_layer_sizes=(16,), max_epochs=5, lr=1e-2, batch_size=16)
+    ),
+    # flat rows of any length become one-band 1 x n_features images
+    ImageAutoencoder(
+        n_components=2, n_filters=2, depth=1, image_shape=(1, 1, -1), max_epochs=2, batch_size=16
     ),
 ]
 

@@ -5,6 +5,7 @@ from ._anomalies import ANOMALY_KINDS, inject_anomalies
 from ._gaia_xp import fetch_gaia_xp, load_gaia_xp
 from ._gaussian import make_gaussian_spectra
 from ._image_pairs import make_image_spectrum_pairs
+from ._hubble import load_hubble_deep_field
 from ._miles import fetch_miles
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "fetch_miles",
     "inject_anomalies",
     "load_gaia_xp",
+    "load_hubble_deep_field",
     "make_gaussian_spectra",
     "make_image_spectrum_pairs",
 ]
