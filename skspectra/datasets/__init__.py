@@ -4,8 +4,8 @@ that make labelled test data from them."""
 from ._anomalies import ANOMALY_KINDS, inject_anomalies
 from ._gaia_xp import fetch_gaia_xp, load_gaia_xp
 from ._gaussian import make_gaussian_spectra
-from ._image_pairs import make_image_spectrum_pairs
 from ._hubble import load_hubble_deep_field
+from ._image_pairs import make_image_spectrum_pairs
 from ._miles import fetch_miles
 
 __all__ = [
