@@ -1,7 +1,14 @@
 """Readers of spectrum files: one per format, plus a reader of many files at once."""
 
 from .collection import read_spectra
+from .images import read_fits_images
 from .sdss import SDSS_FLUX_UNIT, read_sdss_spectrum
 from .tables import read_spectra_table
 
-__all__ = ["SDSS_FLUX_UNIT", "read_sdss_spectrum", "read_spectra", "read_spectra_table"]
+__all__ = [
+    "SDSS_FLUX_UNIT",
+    "read_fits_images",
+    "read_sdss_spectrum",
+    "read_spectra",
+    "read_spectra_table",
+]
