@@ -13,7 +13,6 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-from sklearn.utils import Bunch
 
 __all__ = ["main"]
 
@@ -92,139 +91,13 @@ def _positive_int(text):
     return value
 
 
-def _load_default():
-    from .datasets import load_gaia_xp
-
-    data = load_gaia_xp()
-    return Bunch(
-        flux=data.flux,
-        ivar=data.ivar,
-        wavelength=data.wavelength,
-        wavelength_unit="Å",
-        ids=data.ids["apogee_id"].to_numpy(),
-        labels=data.labels.join(data.photometry),
-        source="load_gaia_xp(): Gaia DR3 XP sampled spectra with APOGEE DR17 labels",
-    )
-
-
-def _load_paths(paths):
-    """Read files, put every spectrum on one wavelength grid and normalise it.
-
-    SDSS spectra with a redshift go to the rest frame; each spectrum is then
-    divided by its median flux (ivar scaled to match).
-    """
-    from .io import read_spectra
-    from .preprocessing import common_wavelength_grid, normalize_spectra, resample_spectra
-
-    spectra = read_spectra(paths, require_wavelength=False)
-    meta = spectra.meta
-    ids = np.array(
-        [
-            str(i) if i is not None and i == i else f"{Path(f).name}#{r}"
-            for i, f, r in zip(meta["id"], meta["file"], meta["row"], strict=True)
-        ],
-        dtype=object,
-    )
-    _check_finite_flux(spectra, ids)
-    if any(w is None for w in spectra.wavelength):
-        flux, ivar, wavelength, frame = _stack_pixel_grid(spectra, ids)
-    else:
-        z = meta["z"].to_numpy(dtype=float)
-        rest = bool(np.all(np.isfinite(z)))
-        shift = 1 + z if rest else np.ones(len(z))
-        grid = common_wavelength_grid(
-            [w / s for w, s in zip(spectra.wavelength, shift, strict=True)]
-        )
-        flux, ivar = resample_spectra(
-            spectra.wavelength,
-            spectra.flux,
-            spectra.ivar,
-            mask=spectra.mask,
-            new_wavelength=grid,
-            z=z if rest else None,
-        )
-        wavelength, frame = grid, "rest frame" if rest else "observed frame"
-    if ivar is None:
-        ivar = np.ones_like(flux)
-    ivar = np.where(np.isfinite(flux), ivar, 0.0)
-    empty = np.flatnonzero(~np.any(ivar > 0, axis=1))
-    if empty.size:
-        raise InputError(
-            f"spectrum {ids[empty[0]]} has no usable pixel on the common wavelength grid "
-            f"({empty.size} spectra in all); drop it"
-        )
-    flux, ivar, _ = normalize_spectra(np.where(ivar > 0, flux, np.nan), ivar)
-    labels = meta.drop(columns=["id"]).reset_index(drop=True)
-    return Bunch(
-        flux=np.nan_to_num(flux),
-        ivar=ivar,
-        wavelength=wavelength,
-        wavelength_unit="pixel" if frame.startswith("pixel") else "Å",
-        ids=ids,
-        labels=labels,
-        source=f"{len(set(meta['file']))} file(s), {frame}, normalised by the median flux",
-    )
-
-
-def _check_finite_flux(spectra, ids):
-    """NaN flux is only acceptable where the file itself masks the pixel (ivar = 0)."""
-    for i, flux in enumerate(spectra.flux):
-        bad = ~np.isfinite(flux)
-        if spectra.ivar is not None:
-            bad &= spectra.ivar[i] > 0
-        if bad.any():
-            raise InputError(
-                f"spectrum {ids[i]} has NaN or infinite flux at {bad.sum()} pixels that are not "
-                "masked; set their ivar to 0, or drop the spectrum"
-            )
-
-
-def _stack_pixel_grid(spectra, ids):
-    """Tables without wavelengths: spectra of one length share a pixel grid."""
-    lengths = {f.size for f in spectra.flux}
-    if len(lengths) > 1:
-        raise InputError(
-            f"spectra have different lengths ({', '.join(map(str, sorted(lengths)))} pixels) "
-            "and some files give no wavelength array; add a 'wavelength' array so they can "
-            "be resampled onto one grid"
-        )
-    if any(w is not None for w in spectra.wavelength):
-        raise InputError(
-            "some files give wavelengths and others do not; add a 'wavelength' array to every file"
-        )
-    flux = np.vstack(spectra.flux)
-    ivar = None if spectra.ivar is None else np.vstack(spectra.ivar)
-    if ivar is not None:
-        ivar = np.where(np.vstack(spectra.mask), 0.0, ivar)
-    return flux, ivar, np.arange(flux.shape[1], dtype=float), "pixel grid (no wavelengths)"
-
-
-def _check_spectra(data):
-    """Refuse what the model cannot use, naming the spectrum and the fix."""
-    flux, ivar = data.flux, data.ivar
-    bad = np.flatnonzero(~np.all(np.isfinite(flux) | (ivar == 0), axis=1))
-    if bad.size:
-        raise InputError(
-            f"spectrum {data.ids[bad[0]]} has NaN or infinite flux at unmasked pixels "
-            f"({bad.size} spectra in all); mask them with ivar = 0 or drop those spectra"
-        )
-    empty = np.flatnonzero(~np.any(ivar > 0, axis=1))
-    if empty.size:
-        raise InputError(
-            f"spectrum {data.ids[empty[0]]} has every pixel masked (ivar = 0) "
-            f"({empty.size} spectra in all); drop it"
-        )
-    if flux.shape[0] < 10:
-        raise InputError(f"need at least 10 spectra to learn what is normal, got {flux.shape[0]}")
-    data.flux = np.where(ivar > 0, flux, 0.0)
-
-
 def _anomalies(args):
     from .anomaly_report import find_anomalies, write_anomaly_report
+    from .io import check_training_spectra, load_gaia_xp_sample, load_spectra
 
     t0 = time.perf_counter()
-    data = _load_paths(args.paths) if args.paths else _load_default()
-    _check_spectra(data)
+    data = load_spectra(args.paths) if args.paths else load_gaia_xp_sample()
+    check_training_spectra(data)
     t_load = time.perf_counter() - t0
     print(
         f"skspectra: {data.flux.shape[0]} spectra x {data.flux.shape[1]} pixels "
