@@ -5,14 +5,27 @@ What ``skspectra anomalies`` loads, as public functions that scripts can call to
 spectra to the rest frame, resamples every spectrum onto one common grid and divides it
 by its median flux; :func:`load_gaia_xp_sample` gives the shipped Gaia XP sample in the
 same layout; :func:`check_training_spectra` refuses what a model cannot train on.
+:func:`load_images`, :func:`load_hubble_sample` and :func:`check_training_images` do the
+same for ``skspectra images``.
 """
 
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from sklearn.utils import Bunch
 
-__all__ = ["check_training_spectra", "load_gaia_xp_sample", "load_spectra"]
+__all__ = [
+    "check_training_spectra",
+    "load_gaia_xp_sample",
+    "load_hubble_sample",
+    "load_images",
+    "load_spectra",
+]
+
+#: Limits of :class:`~skspectra.preprocessing.ImageNormalizer` in :func:`load_images`: the
+#: 0.5th and 99.5th percentiles of each image become 0 and 1.
+FITS_PERCENTILE = (0.5, 99.5)
 
 
 def load_gaia_xp_sample():
@@ -196,4 +209,125 @@ def check_training_spectra(data):
     if flux.shape[0] < 10:
         raise ValueError(f"need at least 10 spectra to learn what is normal, got {flux.shape[0]}")
     data.flux = np.where(ivar > 0, flux, 0.0)
+    return data
+
+
+def load_images(paths, *, size=32, hdu=None, plane=None, stretch="asinh"):
+    """FITS images ready for a model: read, resized to one size, each mapped to [0, 1].
+
+    Parameters
+    ----------
+    paths : str, path-like, or sequence of them
+        FITS files and directories (see :func:`~skspectra.io.read_fits_images`).
+    size : int, default=32
+        Side of the square images in pixels; every image is resized to it.
+    hdu, plane
+        As for :func:`~skspectra.io.read_fits_images`.
+    stretch : {'linear', 'asinh', 'log'}, default='asinh'
+        Stretch of the :class:`~skspectra.preprocessing.ImageNormalizer` that maps each
+        image to [0, 1] between its 0.5th and 99.5th percentiles (``FITS_PERCENTILE``).
+
+    Returns
+    -------
+    data : sklearn.utils.Bunch
+        ``images`` (n_images, C, size, size) in [0, 1] (NaN = masked), ``ids``
+        (n_images,): the file name, or its path where names repeat; ``labels``
+        (the metadata DataFrame of :func:`~skspectra.io.read_fits_images`), ``source`` and
+        ``preprocessing`` (one line each).
+
+    Raises
+    ------
+    ValueError
+        If a file cannot be read (the message names it).
+    """
+    from ..preprocessing import ImageNormalizer
+    from .images import read_fits_images
+
+    raw, meta = read_fits_images(paths, size=size, hdu=hdu, plane=plane)
+    images = ImageNormalizer(stretch=stretch, percentile=FITS_PERCENTILE).fit_transform(raw)
+    names = [Path(f).name for f in meta["file"]]
+    ids = np.array(
+        [n if names.count(n) == 1 else f for n, f in zip(names, meta["file"], strict=True)],
+        dtype=object,
+    )
+    return Bunch(
+        images=images,
+        ids=ids,
+        labels=meta,
+        source=f"{len(images)} FITS image(s), resized to {size}x{size}",
+        preprocessing=(
+            f"ImageNormalizer(stretch={stretch!r}, percentile={FITS_PERCENTILE}): "
+            "each image to [0, 1]"
+        ),
+    )
+
+
+def load_hubble_sample(size=32):
+    """The Hubble Deep Field stamps, in the layout of :func:`load_images`.
+
+    Parameters
+    ----------
+    size : int, default=32
+        Side of the stamps in pixels.
+
+    Returns
+    -------
+    data : sklearn.utils.Bunch
+        ``images`` (n_images, 3, size, size) in [0, 1], used as they are (no
+        normalisation); ``ids`` (``hdf0000``...); ``labels`` (DataFrame with the stamps'
+        positions in the field and the bright-star flag); ``source`` and
+        ``preprocessing``.
+
+    See Also
+    --------
+    skspectra.datasets.load_hubble_deep_field : the dataset itself.
+    """
+    from ..datasets import load_hubble_deep_field
+
+    hdf = load_hubble_deep_field(size=size)
+    images = np.asarray(hdf.stamps, dtype=float)
+    labels = pd.DataFrame(np.asarray(hdf.positions, dtype=float), columns=["y", "x"])
+    for key in ("is_star", "bright_star", "is_bright_star", "star"):
+        if key in hdf:
+            labels["bright_star"] = np.asarray(hdf[key], dtype=bool)
+            break
+    return Bunch(
+        images=images,
+        ids=np.array([f"hdf{i:04d}" for i in range(len(images))], dtype=object),
+        labels=labels,
+        source=(
+            "load_hubble_deep_field(): stamps cut from scikit-image's Hubble Deep Field "
+            "(an 8-bit colour rendering, not calibrated flux)"
+        ),
+        preprocessing="none: the 8-bit rendering scaled to [0, 1]",
+    )
+
+
+def check_training_images(data):
+    """Refuse image sets a model cannot learn from.
+
+    Parameters
+    ----------
+    data : sklearn.utils.Bunch
+        With ``images`` (n_images, C, H, W) and ``ids``, as from :func:`load_images`.
+
+    Returns
+    -------
+    data : sklearn.utils.Bunch
+        The same object.
+
+    Raises
+    ------
+    ValueError
+        If an image has no finite pixel (naming it) or there are fewer than 10 images.
+    """
+    images = np.asarray(data.images)
+    empty = np.flatnonzero(~np.isfinite(images).reshape(len(images), -1).any(axis=1))
+    if empty.size:
+        raise ValueError(
+            f"image {data.ids[empty[0]]} has no finite pixel (all blank) "
+            f"({empty.size} images in all); drop it"
+        )
+    if len(images) < 10:
+        raise ValueError(f"need at least 10 images to learn what is normal, got {len(images)}")
     return data

@@ -3,7 +3,13 @@
 import numpy as np
 import pytest
 
-from skspectra.io import check_training_spectra, load_gaia_xp_sample, load_spectra
+from skspectra.io import (
+    check_training_images,
+    check_training_spectra,
+    load_gaia_xp_sample,
+    load_images,
+    load_spectra,
+)
 
 
 def test_gaia_xp_sample_layout():
@@ -50,3 +56,39 @@ def test_check_training_spectra_refuses_unusable_data():
     bad_masked[4, 1] = 0
     data = check_training_spectra(Bunch(flux=bad, ivar=bad_masked, ids=ids))
     assert data.flux[4, 1] == 0.0
+
+
+def test_load_images_normalises_fits_images(tmp_path):
+    from astropy.io import fits
+
+    rng = np.random.default_rng(0)
+    for k in range(3):
+        data = rng.gamma(2.0, 10.0**k, (40, 40))
+        fits.PrimaryHDU(data).writeto(tmp_path / f"s{k}.fits")
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    fits.PrimaryHDU(rng.gamma(2.0, 1.0, (20, 20))).writeto(sub / "s0.fits")
+    data = load_images([tmp_path, sub], size=16, stretch="linear")
+    assert data.images.shape == (4, 1, 16, 16)
+    flat = data.images.reshape(4, -1)
+    # the 0.5th and 99.5th percentiles (of 256 pixels) become 0 and 1: one or two pixels each
+    assert np.all((flat == 0).sum(axis=1) >= 1) and np.all((flat == 0).sum(axis=1) <= 2)
+    assert np.all((flat == 1).sum(axis=1) >= 1) and np.all((flat == 1).sum(axis=1) <= 2)
+    assert list(data.ids[1:3]) == ["s1.fits", "s2.fits"]
+    assert data.ids[0].endswith("/s0.fits") and data.ids[3].endswith("sub/s0.fits")
+    assert list(data.labels["shape"]) == [(40, 40)] * 3 + [(20, 20)]
+    assert "asinh" not in data.preprocessing and "linear" in data.preprocessing
+
+
+def test_check_training_images():
+    from sklearn.utils import Bunch
+
+    images = np.ones((12, 1, 4, 4))
+    ids = np.array([f"i{k}" for k in range(12)])
+    assert check_training_images(Bunch(images=images, ids=ids)).images is images
+    blank = images.copy()
+    blank[3] = np.nan
+    with pytest.raises(ValueError, match="image i3 has no finite pixel"):
+        check_training_images(Bunch(images=blank, ids=ids))
+    with pytest.raises(ValueError, match="at least 10 images"):
+        check_training_images(Bunch(images=images[:9], ids=ids[:9]))
