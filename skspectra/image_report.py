@@ -151,7 +151,14 @@ def write_image_report(out_dir, data, model, scores, *, top=10, extra=None):
     worst = order[: min(top, len(order))]
     ax.scatter(*display.embedding[worst].T, s=60, facecolors="none", edgecolors="red", lw=1)
     for rank, i in enumerate(worst[:5], start=1):
-        ax.annotate(str(rank), display.embedding[i], fontsize=8, color="red")
+        ax.annotate(
+            str(rank),
+            display.embedding[i],
+            xytext=(5, 5),
+            textcoords="offset points",
+            fontsize=9,
+            color="red",
+        )
     ax.set_title(f"latent space ({model.n_components} dimensions, PCA); red: top {len(worst)}")
     fig.savefig(out_dir / "latent_map.png", dpi=100, bbox_inches="tight")
     plt.close(fig)

@@ -248,7 +248,9 @@ class ImageReconstructionDisplay:
 
         n = self.images.shape[0]
         if axes is None:
-            _, axes = plt.subplots(n, 3, figsize=(7.2, 2.3 * n + 0.4), squeeze=False)
+            _, axes = plt.subplots(
+                n, 3, figsize=(7.2, 2.3 * n + 0.4), squeeze=False, layout="constrained"
+            )
         axes = np.asarray(axes).reshape(n, 3)
         for row, (image, recon, resid) in enumerate(
             zip(self.images, self.reconstructions, self.residuals, strict=True)
