@@ -253,6 +253,7 @@ def _select_hdu(hdul, hdu, path):
     try:
         index = hdul.index_of(hdu)
         hdul[index]
+        index %= len(hdul)
     except (KeyError, IndexError, TypeError):
         names = ", ".join(f"{i}:{h.name}" for i, h in enumerate(hdul))
         raise ValueError(f"{path} has no HDU {hdu!r} (it has {names}).") from None

@@ -140,7 +140,9 @@ class ImageReconstructionDisplay:
         ----------
         estimator : fitted estimator with ``reconstruct``
             For example :class:`skspectra.images.ImageAutoencoder`, or a Pipeline ending
-            in one. ``score_samples`` ranks the images; ``anomaly_map`` gives the residual.
+            in one (the images are then shown as its last step sees them, after the
+            earlier steps' ``transform``). ``score_samples`` ranks the images;
+            ``anomaly_map`` gives the residual.
         X : array-like of shape (n_samples, H, W), (n_samples, C, H, W) or (n_samples, C·H·W)
             Images, as the estimator takes them.
         ivar : array-like of the shape of X, default=None
@@ -171,6 +173,11 @@ class ImageReconstructionDisplay:
             If ``estimator`` has no ``reconstruct``, ``residual`` is unknown, or X is flat
             without an image shape.
         """
+        from sklearn.pipeline import Pipeline
+
+        if isinstance(estimator, Pipeline):
+            X = estimator[:-1].transform(X)
+            estimator = estimator[-1]
         if not hasattr(estimator, "reconstruct"):
             raise ValueError(f"{type(estimator).__name__} has no reconstruct method.")
         if residual not in ("anomaly_map", "difference"):

@@ -198,6 +198,9 @@ def test_empty_primary_then_image_extension(tmp_path):
     np.testing.assert_array_equal(by_name, images)
     by_index, _ = read_fits_images(tmp_path / "ext.fits", hdu=2)
     np.testing.assert_array_equal(by_index, images)
+    by_negative, meta = read_fits_images(tmp_path / "ext.fits", hdu=-1)
+    np.testing.assert_array_equal(by_negative, images)
+    assert meta["hdu"][0] == 2
 
 
 def test_compressed_hdu(tmp_path):

@@ -101,6 +101,18 @@ def test_flat_input_uses_the_estimator_image_shape(blobs):
         ImageReconstructionDisplay.from_estimator(PCAImages().fit(flat), flat)
 
 
+def test_pipeline_shows_what_its_last_step_sees(blobs):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    flat = blobs.reshape(40, -1)
+    pipe = make_pipeline(FunctionTransformer(lambda X: 10 * X), PCAImages(image_shape=(12, 12)))
+    pipe.fit(flat)
+    disp = ImageReconstructionDisplay.from_estimator(pipe, flat, n_images=2)
+    assert set(disp.indices_) == {7, 23}
+    np.testing.assert_allclose(disp.images[:, 0], 10 * blobs[disp.indices_])
+
+
 def test_colour_images_drawn_as_rgb():
     rng = np.random.default_rng(1)
     images = rng.uniform(2, 4, (2, 3, 6, 5))
