@@ -23,7 +23,7 @@ class PCAImages:
         self.n_components = n_components
         self.image_shape = image_shape
 
-    def fit(self, X):
+    def fit(self, X, y=None):
         self.pca_ = PCA(self.n_components).fit(np.asarray(X).reshape(len(X), -1))
         return self
 
