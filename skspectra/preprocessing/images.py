@@ -5,6 +5,7 @@ from numbers import Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
+from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import validate_data
 
@@ -148,7 +149,7 @@ class ImageNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     Attributes
     ----------
     n_features_in_ : int
-        ``X.shape[1]`` in :meth:`fit` (pixels per row of flat input; C or H otherwise).
+        Pixels per image in :meth:`fit`, ``C·H·W``, whatever the layout.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, when X has them (e.g. a DataFrame).
 
@@ -222,19 +223,21 @@ class ImageNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self.image_shape = image_shape
 
     def _validate(self, X, reset):
-        X = validate_data(
-            self,
-            X,
-            reset=reset,
-            allow_nd=True,
-            dtype=np.float64,
-            ensure_all_finite="allow-nan",
-        )
-        if X.ndim not in (2, 3, 4):
+        """X as float64 in its own layout; n_features_in_ counts pixels (C·H·W) in all of them."""
+        ndim = getattr(X, "ndim", None)
+        if ndim is None and isinstance(X, list | tuple):
+            ndim = np.asarray(X).ndim
+        kwargs = {"dtype": np.float64, "ensure_all_finite": "allow-nan"}
+        if ndim in (3, 4):
+            X = check_array(X, allow_nd=True, **kwargs)
+            validate_data(self, X.reshape(X.shape[0], -1), reset=reset, **kwargs)
+        elif ndim is not None and ndim > 4:
             raise ValueError(
                 "X must be images of shape (n_samples, H, W) or (n_samples, C, H, W), or flat "
-                f"(n_samples, C*H*W); got {X.ndim} dimensions."
+                f"(n_samples, C*H*W); got {ndim} dimensions."
             )
+        else:
+            X = validate_data(self, X, reset=reset, **kwargs)
         _image_shape_of(X, self.image_shape)
         return X
 

@@ -149,3 +149,11 @@ def test_errors(images):
         norm.transform(images[:, :1])
     with pytest.raises(ValueError, match="dimensions"):
         ImageNormalizer().fit(np.zeros((2, 1, 3, 3, 3)))
+
+
+def test_n_features_in_counts_pixels_in_every_layout(images):
+    assert ImageNormalizer().fit(images).n_features_in_ == 40
+    assert ImageNormalizer().fit(images[:, 0]).n_features_in_ == 20
+    assert ImageNormalizer().fit(images.reshape(6, -1)).n_features_in_ == 40
+    out = ImageNormalizer().fit_transform(images[:, 0].tolist())
+    assert out.shape == (6, 5, 4)
