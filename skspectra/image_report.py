@@ -27,6 +27,7 @@ def find_image_anomalies(
     max_epochs=30,
     random_state=0,
     verbose=1,
+    inference_dtype="float32",
 ):
     """Train an ImageAutoencoder on the images and score every one of them.
 
@@ -46,6 +47,9 @@ def find_image_anomalies(
         Seed of the model.
     verbose : int, default=1
         1 shows skorch's epoch table and a progress bar.
+    inference_dtype : {'float32', 'float64'}, default='float32'
+        Precision of scoring. float32 is about twice as fast; the scores then depend on
+        how images are batched at the 1e-7 level, which does not change a ranking.
 
     Returns
     -------
@@ -64,6 +68,7 @@ def find_image_anomalies(
         max_epochs=max_epochs,
         random_state=random_state,
         verbose=verbose,
+        inference_dtype=inference_dtype,
     )
     t0 = time.perf_counter()
     model.fit(images, ivar=ivar)

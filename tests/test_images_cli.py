@@ -1,8 +1,10 @@
 """The ``skspectra images`` command, run as a user would, on a handful of small FITS files."""
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -10,13 +12,23 @@ import pytest
 from astropy.io import fits
 from astropy.wcs import WCS
 
+import skspectra
 from skspectra.cli import main
+
+# the command runs the skspectra that these tests import, not another installed copy
+ENV = {
+    **os.environ,
+    "PYTHONPATH": os.pathsep.join(
+        [str(Path(skspectra.__file__).parents[1]), os.environ.get("PYTHONPATH", "")]
+    ),
+}
 
 
 def run_cli(*args, cwd):
     return subprocess.run(
         [sys.executable, "-m", "skspectra.cli", *map(str, args)],
         cwd=cwd,
+        env=ENV,
         capture_output=True,
         text=True,
         timeout=600,
