@@ -4,9 +4,10 @@ Each model is an ordinary scikit-learn estimator that trains a PyTorch module
 through skorch. Heavy imports (matplotlib) happen only when a plot is asked for.
 """
 
+from .images import ImageAutoencoder
 from .lines import GaussianLineFitter
 from .spectra import SpectralCAE, SpectralVAE
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["GaussianLineFitter", "SpectralCAE", "SpectralVAE", "__version__"]
+__all__ = ["GaussianLineFitter", "ImageAutoencoder", "SpectralCAE", "SpectralVAE", "__version__"]

@@ -3,6 +3,7 @@
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skspectra import SpectralCAE
+from skspectra.images import ImageAutoencoder
 from skspectra.lines import GaussianLineFitter
 from skspectra.preprocessing import SpectrumNormalizer
 from skspectra.preprocessing.images import ImageNormalizer
@@ -17,6 +18,10 @@ ESTIMATORS = [
     ImageNormalizer(stretch="asinh"),
     GaussianLineFitter(
         max_components=1, kernel_sizes=(3,), n_filters=2, n_blocks=1, hidden_size=8, max_epochs=2
+    ),
+    # flat rows of any length become one-band 1 x n_features images
+    ImageAutoencoder(
+        n_components=2, n_filters=2, depth=1, image_shape=(1, 1, -1), max_epochs=2, batch_size=16
     ),
 ]
 

@@ -4,6 +4,7 @@ that make labelled test data from them."""
 from ._anomalies import ANOMALY_KINDS, inject_anomalies
 from ._gaia_xp import fetch_gaia_xp, load_gaia_xp
 from ._gaussian import make_gaussian_spectra
+from ._hubble import load_hubble_deep_field
 from ._miles import fetch_miles
 
 __all__ = [
@@ -12,5 +13,6 @@ __all__ = [
     "fetch_miles",
     "inject_anomalies",
     "load_gaia_xp",
+    "load_hubble_deep_field",
     "make_gaussian_spectra",
 ]

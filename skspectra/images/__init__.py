@@ -1,0 +1,5 @@
+"""Estimators for astronomical images."""
+
+from .autoencoder import ImageAutoencoder
+
+__all__ = ["ImageAutoencoder"]

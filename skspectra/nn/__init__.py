@@ -4,7 +4,8 @@ from .attention import SelfAttention1d
 from .conv1d import ConvAutoencoder1d, ConvDecoder1d, ConvEncoder1d, downsampled_lengths
 from .conv2d import ConvBlock2d, ConvEncoder2d, pooled_sizes
 from .lines import GaussianLineLoss, GaussianLineNet, MultiScaleRegressor1d
-from .losses import WeightedSquaredError
+from .losses import WeightedBinaryCrossEntropy, WeightedSquaredError
+from .unet import ImageAutoencoder2d
 from .vae import ConvVAE1d, VAELoss, gaussian_kl, pixel_nll
 
 __all__ = [
@@ -16,9 +17,11 @@ __all__ = [
     "ConvVAE1d",
     "GaussianLineLoss",
     "GaussianLineNet",
+    "ImageAutoencoder2d",
     "MultiScaleRegressor1d",
     "SelfAttention1d",
     "VAELoss",
+    "WeightedBinaryCrossEntropy",
     "WeightedSquaredError",
     "downsampled_lengths",
     "gaussian_kl",
