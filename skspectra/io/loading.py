@@ -12,7 +12,6 @@ same for ``skspectra images``.
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from sklearn.utils import Bunch
 
 __all__ = [
@@ -274,9 +273,9 @@ def load_hubble_sample(size=32):
     -------
     data : sklearn.utils.Bunch
         ``images`` (n_images, 3, size, size) in [0, 1], used as they are (no
-        normalisation); ``ids`` (``hdf0000``...); ``labels`` (DataFrame with the stamps'
-        positions in the field and the bright-star flag); ``source`` and
-        ``preprocessing``.
+        normalisation); ``ids`` (``hdf0000``...); ``labels`` (the ``sources`` DataFrame:
+        ``x``, ``y`` of the stamp centre in the field, ``peak``, ``is_bright_star``);
+        ``source`` and ``preprocessing``.
 
     See Also
     --------
@@ -285,12 +284,8 @@ def load_hubble_sample(size=32):
     from ..datasets import load_hubble_deep_field
 
     hdf = load_hubble_deep_field(size=size)
-    images = np.asarray(hdf.stamps, dtype=float)
-    labels = pd.DataFrame(np.asarray(hdf.positions, dtype=float), columns=["y", "x"])
-    for key in ("is_star", "bright_star", "is_bright_star", "star"):
-        if key in hdf:
-            labels["bright_star"] = np.asarray(hdf[key], dtype=bool)
-            break
+    images = np.asarray(hdf.images, dtype=float)
+    labels = hdf.sources.reset_index(drop=True)
     return Bunch(
         images=images,
         ids=np.array([f"hdf{i:04d}" for i in range(len(images))], dtype=object),
