@@ -136,3 +136,26 @@ def test_argument_errors(capsys):
         main(["images", "--size", "0"])
     assert exc.value.code == 2
     assert "size" in capsys.readouterr().err
+
+
+def test_default_run_on_the_hubble_stamps(tmp_path):
+    result = run_cli(
+        "images",
+        "--size",
+        "16",
+        "--epochs",
+        "1",
+        "--top",
+        "2",
+        "--quiet",
+        "--out",
+        "r",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    table = pd.read_csv(tmp_path / "r" / "anomalies.csv")
+    assert {"x", "y", "is_bright_star"} <= set(table.columns)
+    assert table["is_bright_star"].sum() == 1 and table["id"].str.startswith("hdf").all()
+    run = json.loads((tmp_path / "r" / "run.json").read_text())
+    assert run["data"]["image_shape"] == [3, 16, 16]
+    assert "not calibrated flux" in run["data"]["source"]

@@ -92,3 +92,15 @@ def test_check_training_images():
         check_training_images(Bunch(images=blank, ids=ids))
     with pytest.raises(ValueError, match="at least 10 images"):
         check_training_images(Bunch(images=images[:9], ids=ids[:9]))
+
+
+def test_hubble_sample_layout():
+    from skspectra.io import load_hubble_sample
+
+    data = load_hubble_sample(size=16)
+    n = len(data.images)
+    assert data.images.shape == (n, 3, 16, 16) and n > 100
+    assert 0 <= data.images.min() and data.images.max() <= 1
+    assert len(data.ids) == len(data.labels) == n and data.ids[0] == "hdf0000"
+    assert data.labels["is_bright_star"].sum() == 1
+    assert "not calibrated flux" in data.source
