@@ -81,6 +81,34 @@ def test_table_run_never_overwrites_and_saves_model(tmp_path, table):
     assert model.n_features_in_ == 343
 
 
+def test_files_without_ivar_get_an_estimated_noise(tmp_path, gaia):
+    path = tmp_path / "noivar.npz"
+    np.savez(path, flux=gaia.flux[:80], wavelength=gaia.wavelength)
+    result = main(
+        [
+            "anomalies",
+            str(path),
+            "--epochs",
+            "2",
+            "--top",
+            "1",
+            "--quiet",
+            "--out",
+            str(tmp_path / "a"),
+        ]
+    )
+    assert result == 0
+    assert json.loads((tmp_path / "a" / "run.json").read_text())["model"]["noise"] == "estimate"
+    # with ivar in the files, --ignore-ivar asks for the same
+    table_path = tmp_path / "ivar.npz"
+    np.savez(table_path, flux=gaia.flux[:80], ivar=gaia.ivar[:80], wavelength=gaia.wavelength)
+    args = ["anomalies", str(table_path), "--epochs", "2", "--top", "1", "--quiet", "--out"]
+    assert main([*args, str(tmp_path / "b")]) == 0
+    assert json.loads((tmp_path / "b" / "run.json").read_text())["model"]["noise"] == "auto"
+    assert main([*args, str(tmp_path / "c"), "--ignore-ivar"]) == 0
+    assert json.loads((tmp_path / "c" / "run.json").read_text())["model"]["noise"] == "estimate"
+
+
 def test_sdss_files_go_to_the_rest_frame(tmp_path):
     spec = importlib.util.find_spec("ppxf")
     if spec is None:

@@ -7,6 +7,7 @@ from skspectra import SpectralCAE
 from skspectra.images import ImageAutoencoder, ImageRegressor, ImageToSpectrum
 from skspectra.lines import GaussianLineFitter
 from skspectra.preprocessing import SpectrumNormalizer
+from skspectra.preprocessing.images import ImageNormalizer
 from skspectra.spectra import SpectralVAE
 
 # Small, fast instances: the checks fit each one dozens of times. SpectrumNormalizer skips
@@ -15,6 +16,7 @@ ESTIMATORS = [
     SpectralCAE(n_components=2, n_filters=2, depth=1, max_epochs=2, batch_size=16),
     SpectralVAE(n_components=2, n_filters=2, depth=1, max_epochs=2, batch_size=16),
     SpectrumNormalizer(on_invalid="skip"),
+    ImageNormalizer(stretch="asinh"),
     GaussianLineFitter(
         max_components=1, kernel_sizes=(3,), n_filters=2, n_blocks=1, hidden_size=8, max_epochs=2
     ),
