@@ -32,6 +32,43 @@ def _versions():
     return out
 
 
+def ranked_table(data, scores, offset):
+    """Rank samples from most to least anomalous.
+
+    Parameters
+    ----------
+    data : Bunch
+        ``ids`` (n_samples,) and optional ``labels`` (DataFrame, one row per sample).
+    scores : ndarray of shape (n_samples,)
+        ``score_samples``: the lower, the more anomalous.
+    offset : float
+        The model's ``offset_``: samples scoring below it are anomalies.
+
+    Returns
+    -------
+    order : ndarray of shape (n_samples,)
+        Sample indices, most anomalous first.
+    is_anomaly : ndarray of bool of shape (n_samples,)
+        In the samples' own order.
+    table : DataFrame
+        ``rank``, ``id``, ``score``, ``is_anomaly`` and the labels, in ranked order.
+    """
+    order = np.argsort(scores, kind="stable")
+    is_anomaly = scores < offset
+    table = pd.DataFrame(
+        {
+            "rank": np.arange(1, len(order) + 1),
+            "id": np.asarray(data.ids)[order],
+            "score": scores[order],
+            "is_anomaly": is_anomaly[order],
+        }
+    )
+    labels = data.get("labels")
+    if labels is not None:
+        table = pd.concat([table, labels.iloc[order].reset_index(drop=True)], axis=1)
+    return order, is_anomaly, table
+
+
 def find_anomalies(
     flux,
     ivar,
@@ -133,19 +170,7 @@ def write_anomaly_report(out_dir, data, model, scores, *, top=20, extra=None, cu
     out_dir = unique_path(out_dir)
     out_dir.mkdir(parents=True)
     t0 = time.perf_counter()
-    order = np.argsort(scores, kind="stable")
-    is_anomaly = scores < model.offset_
-    table = pd.DataFrame(
-        {
-            "rank": np.arange(1, len(order) + 1),
-            "id": np.asarray(data.ids)[order],
-            "score": scores[order],
-            "is_anomaly": is_anomaly[order],
-        }
-    )
-    labels = data.get("labels")
-    if labels is not None:
-        table = pd.concat([table, labels.iloc[order].reset_index(drop=True)], axis=1)
+    order, is_anomaly, table = ranked_table(data, scores, model.offset_)
 
     figures = []
     n_plot = min(top, len(order))

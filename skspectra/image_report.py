@@ -7,9 +7,8 @@ import json
 import time
 
 import numpy as np
-import pandas as pd
 
-from .anomaly_report import _jsonable, _versions
+from .anomaly_report import _jsonable, _versions, ranked_table
 from .utils import unique_path
 
 __all__ = ["find_image_anomalies", "write_image_report"]
@@ -116,19 +115,7 @@ def write_image_report(out_dir, data, model, scores, *, top=10, extra=None):
     out_dir.mkdir(parents=True)
     t0 = time.perf_counter()
     scores = np.asarray(scores, dtype=float)
-    order = np.argsort(scores, kind="stable")
-    is_anomaly = scores < model.offset_
-    table = pd.DataFrame(
-        {
-            "rank": np.arange(1, len(order) + 1),
-            "id": np.asarray(data.ids)[order],
-            "score": scores[order],
-            "is_anomaly": is_anomaly[order],
-        }
-    )
-    labels = data.get("labels")
-    if labels is not None:
-        table = pd.concat([table, labels.iloc[order].reset_index(drop=True)], axis=1)
+    order, is_anomaly, table = ranked_table(data, scores, model.offset_)
     table.to_csv(out_dir / "anomalies.csv", index=False)
 
     ivar = data.get("ivar")

@@ -112,3 +112,41 @@ def python_scalar(value):
         value = value.item()
         return value.strip() if isinstance(value, str) else value
     return value
+
+
+def expand_paths(paths, patterns, what, check=check_file):
+    """Files to read, in order: explicit files as given (each passed to ``check``), and the
+    files of each directory that match ``patterns``, sorted.
+
+    Parameters
+    ----------
+    paths : str, path-like, or sequence of them
+        Files and directories.
+    patterns : tuple of str
+        Glob patterns of the files to take from a directory.
+    what : str
+        What the files hold, for the error message ("spectra", "FITS images").
+    check : callable, default=check_file
+        Called on each explicit file; raises if it is unusable.
+
+    Raises
+    ------
+    ValueError
+        If no path is given, or a directory holds no matching file.
+    """
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
+    paths = [Path(p) for p in paths]
+    if not paths:
+        raise ValueError("no paths given.")
+    files = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted({f for pattern in patterns for f in path.glob(pattern) if f.is_file()})
+            if not found:
+                raise ValueError(f"no {what} found in {path} (looked for {', '.join(patterns)}).")
+            files.extend(found)
+        else:
+            check(path)
+            files.append(path)
+    return files

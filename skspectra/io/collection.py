@@ -1,13 +1,11 @@
 """Read many spectrum files (SDSS spectra and spectrum tables) into one collection."""
 
-import os
 import warnings
-from pathlib import Path
 
 import pandas as pd
 from sklearn.utils import Bunch
 
-from ._fits import check_file, find_column, open_fits
+from ._fits import check_file, expand_paths, find_column, open_fits
 from .sdss import _sdss_from_hdulist
 from .tables import _table_from_hdulist, read_spectra_table
 
@@ -91,7 +89,7 @@ def read_spectra(paths, *, require_wavelength=True):
         flux, ivar = resample_spectra(spectra.wavelength, spectra.flux, spectra.ivar,
                                       mask=spectra.mask, new_wavelength=grid)
     """
-    files = _expand(paths)
+    files = expand_paths(paths, SPECTRUM_PATTERNS, "spectra", _check_spectrum_file)
     records = []
     for path in files:
         records.extend(_records(path, require_wavelength))
@@ -121,32 +119,10 @@ def read_spectra(paths, *, require_wavelength=True):
     )
 
 
-def _expand(paths):
-    """Files to read, in order: explicit files as given, directory contents sorted."""
-    if isinstance(paths, (str, os.PathLike)):
-        paths = [paths]
-    paths = [Path(p) for p in paths]
-    if not paths:
-        raise ValueError("no paths given.")
-    files = []
-    for path in paths:
-        if path.is_dir():
-            found = sorted(
-                {f for pattern in SPECTRUM_PATTERNS for f in path.glob(pattern) if f.is_file()}
-            )
-            if not found:
-                raise ValueError(
-                    f"no spectra found in {path} (looked for {', '.join(SPECTRUM_PATTERNS)})."
-                )
-            files.extend(found)
-        else:
-            check_file(path)
-            if not path.name.lower().endswith(_SUFFIXES):
-                raise ValueError(
-                    f"{path}: unsupported file type; expected one of {', '.join(_SUFFIXES)}."
-                )
-            files.append(path)
-    return files
+def _check_spectrum_file(path):
+    check_file(path)
+    if not path.name.lower().endswith(_SUFFIXES):
+        raise ValueError(f"{path}: unsupported file type; expected one of {', '.join(_SUFFIXES)}.")
 
 
 def _records(path, require_wavelength=True):

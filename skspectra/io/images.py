@@ -1,14 +1,12 @@
 """Read FITS images (2-D images, cubes, compressed HDUs) into one array of a fixed size."""
 
-import os
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from astropy.io import fits
 
-from ._fits import open_fits, read_hdu_data
+from ._fits import expand_paths, open_fits, read_hdu_data
 
 __all__ = ["IMAGE_PATTERNS", "read_fits_images"]
 
@@ -124,7 +122,7 @@ def read_fits_images(paths, size=None, hdu=None, plane=None, *, conserve_flux=Fa
     if conserve_flux and size is None:
         raise ValueError("conserve_flux=True only applies when resizing: give size as well.")
     images, rows = [], []
-    for path in _expand(paths):
+    for path in expand_paths(paths, IMAGE_PATTERNS, "FITS images", _check_exists):
         image, meta = _read_one(path, hdu, plane)
         if size is not None:
             factor = image.shape[1] * image.shape[2] / (size[0] * size[1])
@@ -160,29 +158,9 @@ def _check_size(size):
     return size
 
 
-def _expand(paths):
-    """Files to read, in order: explicit files as given, directory contents sorted."""
-    if isinstance(paths, str | os.PathLike):
-        paths = [paths]
-    paths = [Path(p) for p in paths]
-    if not paths:
-        raise ValueError("no paths given.")
-    files = []
-    for path in paths:
-        if path.is_dir():
-            found = sorted(
-                {f for pattern in IMAGE_PATTERNS for f in path.glob(pattern) if f.is_file()}
-            )
-            if not found:
-                raise ValueError(
-                    f"no FITS images found in {path} (looked for {', '.join(IMAGE_PATTERNS)})."
-                )
-            files.extend(found)
-        elif not path.exists():
-            raise ValueError(f"{path}: no such file or directory.")
-        else:
-            files.append(path)
-    return files
+def _check_exists(path):
+    if not path.exists():
+        raise ValueError(f"{path}: no such file or directory.")
 
 
 def _is_image(hdu):
