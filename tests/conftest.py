@@ -1,8 +1,15 @@
 """Shared fixtures. Torch runs on one thread so that tests are fast and repeatable."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
+
+import skspectra
 
 torch.set_num_threads(1)
 
@@ -26,3 +33,27 @@ def toy_spectra():
     flux = flux + rng.normal(0, noise, flux.shape)
     ivar = np.full(flux.shape, 1 / noise**2)
     return flux, ivar
+
+
+@pytest.fixture(scope="session")
+def run_cli():
+    """Run ``python -m skspectra.cli ARGS`` in ``cwd``, as a user would, on the skspectra that
+    these tests import (not another installed copy)."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(
+            [str(Path(skspectra.__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")]
+        ),
+    }
+
+    def run(*args, cwd):
+        return subprocess.run(
+            [sys.executable, "-m", "skspectra.cli", *map(str, args)],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+
+    return run

@@ -3,8 +3,6 @@
 import importlib.util
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import joblib
@@ -14,16 +12,6 @@ import pytest
 
 from skspectra.cli import main
 from skspectra.datasets import load_gaia_xp
-
-
-def run_cli(*args, cwd):
-    return subprocess.run(
-        [sys.executable, "-m", "skspectra.cli", *map(str, args)],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +32,7 @@ def table(tmp_path, gaia):
     return path
 
 
-def test_default_run_on_gaia_xp_writes_report(tmp_path, gaia):
+def test_default_run_on_gaia_xp_writes_report(tmp_path, gaia, run_cli):
     result = run_cli(
         "anomalies", "--epochs", "1", "--top", "2", "--quiet", "--out", "rep", cwd=tmp_path
     )
@@ -65,7 +53,7 @@ def test_default_run_on_gaia_xp_writes_report(tmp_path, gaia):
     assert run["versions"]["torch"]
 
 
-def test_table_run_never_overwrites_and_saves_model(tmp_path, table):
+def test_table_run_never_overwrites_and_saves_model(tmp_path, table, run_cli):
     args = ("anomalies", table, "--epochs", "2", "--top", "1", "--quiet", "--out", "rep")
     first = run_cli(*args, "--save-model", "cae.joblib", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
@@ -109,7 +97,7 @@ def test_files_without_ivar_get_an_estimated_noise(tmp_path, gaia):
     assert json.loads((tmp_path / "c" / "run.json").read_text())["model"]["noise"] == "estimate"
 
 
-def test_sdss_files_go_to_the_rest_frame(tmp_path):
+def test_sdss_files_go_to_the_rest_frame(tmp_path, run_cli):
     spec = importlib.util.find_spec("ppxf")
     if spec is None:
         pytest.skip("ppxf is not installed")
@@ -130,7 +118,7 @@ def test_sdss_files_go_to_the_rest_frame(tmp_path):
     assert report["z"].between(0.003, 0.005).all()
 
 
-def test_bad_input_is_one_line_without_traceback(tmp_path):
+def test_bad_input_is_one_line_without_traceback(tmp_path, run_cli):
     result = run_cli("anomalies", "missing.fits", cwd=tmp_path)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr

@@ -1,10 +1,6 @@
 """``skspectra anomalies --images DIR``: each plotted anomaly beside its image cutout."""
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import astropy.units as u
 import matplotlib.image
@@ -14,24 +10,10 @@ import pytest
 from astropy.io import fits
 from astropy.wcs import WCS
 
-import skspectra
 from skspectra.datasets import load_gaia_xp, make_image_spectrum_pairs
 from skspectra.io import parse_2mass_designation
 
 N_STARS = 20
-# the skspectra under test, whatever the subprocess's working directory
-_ENV = {**os.environ, "PYTHONPATH": str(Path(skspectra.__file__).resolve().parents[1])}
-
-
-def run_cli(*args, cwd):
-    return subprocess.run(
-        [sys.executable, "-m", "skspectra.cli", *map(str, args)],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=_ENV,
-    )
 
 
 def write_cutout(path, image, centre=None):
@@ -76,7 +58,7 @@ def case(tmp_path_factory):
     return root, ids
 
 
-def test_every_anomaly_with_a_cutout_is_drawn_beside_it(case):
+def test_every_anomaly_with_a_cutout_is_drawn_beside_it(case, run_cli):
     root, ids = case
     result = run_cli(
         "anomalies", "stars.npz", "--images", "cutouts", "--epochs", "1", "--top", str(N_STARS),
@@ -99,7 +81,7 @@ def test_every_anomaly_with_a_cutout_is_drawn_beside_it(case):
     assert min(with_image) > 1.2 * max(without)
 
 
-def test_missing_image_directory_fails_fast_in_one_line(case):
+def test_missing_image_directory_fails_fast_in_one_line(case, run_cli):
     root, _ = case
     result = run_cli("anomalies", "stars.npz", "--images", "no_such_dir", cwd=root)
     assert result.returncode == 1

@@ -1,10 +1,6 @@
 """The ``skspectra images`` command, run as a user would, on a handful of small FITS files."""
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,27 +8,7 @@ import pytest
 from astropy.io import fits
 from astropy.wcs import WCS
 
-import skspectra
 from skspectra.cli import main
-
-# the command runs the skspectra that these tests import, not another installed copy
-ENV = {
-    **os.environ,
-    "PYTHONPATH": os.pathsep.join(
-        [str(Path(skspectra.__file__).parents[1]), os.environ.get("PYTHONPATH", "")]
-    ),
-}
-
-
-def run_cli(*args, cwd):
-    return subprocess.run(
-        [sys.executable, "-m", "skspectra.cli", *map(str, args)],
-        cwd=cwd,
-        env=ENV,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
 
 
 def write_stamps(folder, n=12, size=20):
@@ -64,7 +40,7 @@ def stamps(tmp_path):
     return write_stamps(tmp_path / "stamps")
 
 
-def test_fits_run_writes_a_report_and_never_overwrites(tmp_path, stamps):
+def test_fits_run_writes_a_report_and_never_overwrites(tmp_path, stamps, run_cli):
     args = ("images", stamps, "--size", "16", "--epochs", "2", "--top", "3", "--quiet")
     first = run_cli(*args, "--out", "rep", "--save-model", "ae.joblib", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
@@ -92,7 +68,7 @@ def test_fits_run_writes_a_report_and_never_overwrites(tmp_path, stamps):
     assert (tmp_path / "ae-1.joblib").exists()
 
 
-def test_bad_file_is_one_line_and_exit_1(tmp_path, stamps):
+def test_bad_file_is_one_line_and_exit_1(tmp_path, stamps, run_cli):
     (stamps / "stamp03.fits").write_bytes(b"SIMPLE  =                    T" + b"\0" * 50)
     result = run_cli("images", stamps, "--epochs", "1", "--quiet", cwd=tmp_path)
     assert result.returncode == 1
@@ -138,7 +114,7 @@ def test_argument_errors(capsys):
     assert "size" in capsys.readouterr().err
 
 
-def test_default_run_on_the_hubble_stamps(tmp_path):
+def test_default_run_on_the_hubble_stamps(tmp_path, run_cli):
     result = run_cli(
         "images",
         "--size",
