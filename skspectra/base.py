@@ -191,7 +191,7 @@ class NeuralEstimatorMixin:
         **module_kwargs
             Passed on to ``_build_module`` (data-dependent initialisation).
         """
-        from skorch import NeuralNet
+        from .parallel import _release, _training_net
 
         self._check_device()
         seed = self._seed()
@@ -204,7 +204,8 @@ class NeuralEstimatorMixin:
         devices = [torch.device(self.device)] if self.device.startswith("cuda") else []
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
-            net = NeuralNet(
+            net_class, placement = _training_net(self.device)
+            net = net_class(
                 module=self._build_module(X_train.shape[1], **module_kwargs),
                 criterion=self._build_criterion(),
                 optimizer=torch.optim.Adam,
@@ -213,12 +214,13 @@ class NeuralEstimatorMixin:
                 batch_size=batch_size,
                 train_split=train_split,
                 callbacks=self._callbacks(steps_per_epoch=-(-n_fit // batch_size)),
-                device=self.device,
                 verbose=int(self.verbose or 0),
                 iterator_train__shuffle=True,
+                **placement,
                 **self._net_kwargs(),
             )
             net.fit(np.asarray(X_train, dtype=np.float32), np.asarray(y_train, dtype=np.float32))
+            net = _release(net)
         self.net_ = net
         self.history_ = net.history
         return net

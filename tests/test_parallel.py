@@ -1,0 +1,94 @@
+"""score_dask: block-by-block inference on Dask arrays, identical to in-memory inference."""
+
+import numpy as np
+import pytest
+
+da = pytest.importorskip("dask.array")
+
+from skspectra import GaussianLineFitter, ImageAutoencoder, SpectralCAE  # noqa: E402
+from skspectra.parallel import score_dask  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def cae(toy_spectra):
+    flux, ivar = toy_spectra
+    return SpectralCAE(n_components=3, n_filters=2, depth=1, max_epochs=2, random_state=0).fit(
+        flux, ivar=ivar
+    )
+
+
+@pytest.mark.parametrize("method", ["score_samples", "decision_function", "predict", "transform"])
+def test_identical_to_in_memory(cae, toy_spectra, method):
+    flux, ivar = toy_spectra
+    # blocks of 37 samples do not line up with batch_size=64; the last one holds 9
+    X = da.from_array(flux, chunks=(37, 16))
+    out = score_dask(cae, X, method=method).compute(scheduler="threads")
+    np.testing.assert_array_equal(out, getattr(cae, method)(flux))
+
+
+def test_ivar_is_routed_blockwise(cae, toy_spectra):
+    flux, ivar = toy_spectra
+    ivar = ivar.copy()
+    ivar[:, 10:20] = 0
+    out = score_dask(cae, flux, ivar=ivar, chunk_size=50).compute(scheduler="sync")
+    np.testing.assert_array_equal(out, cae.score_samples(flux, ivar=ivar))
+    assert not np.array_equal(out, cae.score_samples(flux))
+
+
+def test_image_estimator_drops_all_pixel_axes():
+    rng = np.random.default_rng(0)
+    images = rng.normal(size=(20, 1, 8, 8))
+    model = ImageAutoencoder(
+        n_components=2, n_filters=2, depth=1, max_epochs=1, random_state=0
+    ).fit(images)
+    out = score_dask(model, da.from_array(images, chunks=(7, 1, 4, 8))).compute(scheduler="sync")
+    assert out.shape == (20,)
+    # The image decoder's dense layer goes through BLAS, whose float64 sums depend on the
+    # batch size at the 1e-16 level: equal to rounding, not bit for bit.
+    np.testing.assert_allclose(out, model.score_samples(images), rtol=1e-13, atol=0)
+
+
+def test_multi_output_predict():
+    from skspectra.datasets import make_gaussian_spectra
+
+    X, y = make_gaussian_spectra(40, 64, return_params=True, random_state=0)[:2]
+    model = GaussianLineFitter(
+        kernel_sizes=(3,), n_filters=2, n_blocks=1, hidden_size=8, max_epochs=1, random_state=0
+    ).fit(X, y)
+    out = score_dask(model, X, method="predict", chunk_size=15).compute(scheduler="sync")
+    np.testing.assert_array_equal(out, model.predict(X))
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"method": "fit"}, "method must be one of"),
+        ({"method": "reconstruct", "ivar": np.ones((3, 3))}, "ivar has shape"),
+    ],
+)
+def test_bad_arguments(cae, toy_spectra, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        score_dask(cae, toy_spectra[0], **kwargs)
+
+
+def test_unfitted_estimator_is_refused(toy_spectra):
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        score_dask(SpectralCAE(), toy_spectra[0])
+
+
+def test_local_cluster_with_two_worker_processes(cae, toy_spectra):
+    distributed = pytest.importorskip("distributed")
+    flux, _ = toy_spectra
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        X = da.from_array(flux, chunks=(30, -1))
+        out = client.compute(score_dask(cae, X)).result()
+        pids = client.run(lambda: __import__("os").getpid())
+    assert len(set(pids.values())) == 2
+    np.testing.assert_array_equal(out, cae.score_samples(flux))
