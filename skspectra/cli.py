@@ -82,7 +82,8 @@ def _build_parser():
         type=Path,
         default=None,
         metavar="FILE",
-        help="also save the trained model with joblib (never overwrites an existing file)",
+        help="also save the trained model as a skspectra model file (a zip of JSON, arrays and "
+        "safetensors weights that loads without running code; never overwrites a file)",
     )
     anomalies.add_argument(
         "--random-state", type=int, default=0, help="seed of the model (default: 0)"
@@ -169,7 +170,8 @@ def _add_images_parser(sub):
         type=Path,
         default=None,
         metavar="FILE",
-        help="also save the trained model with joblib (never overwrites an existing file)",
+        help="also save the trained model as a skspectra model file (a zip of JSON, arrays and "
+        "safetensors weights that loads without running code; never overwrites a file)",
     )
     images.add_argument(
         "--random-state", type=int, default=0, help="seed of the model (default: 0)"
@@ -238,7 +240,8 @@ def _anomalies(args):
         "timings_s": {"load_s": t_load, **timings},
     }
     if args.save_model is not None:
-        extra["model_file"] = str(_save_model(model, args.save_model))
+        grid = {"wavelength": data.wavelength, "wavelength_unit": data.wavelength_unit}
+        extra["model_file"] = str(_save_model(model, args.save_model, **grid, normalize="median"))
     if images is not None:
         extra["images"] = images
     out_dir = write_anomaly_report(
@@ -302,15 +305,11 @@ def _images(args):
     return 0
 
 
-def _save_model(model, path):
-    import joblib
-
+def _save_model(model, path, **metadata):
+    from .io import save_model
     from .utils import unique_path
 
-    path = unique_path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    joblib.dump(model, path)
-    return path
+    return save_model(model, unique_path(path), metadata=metadata)
 
 
 def main(argv=None):

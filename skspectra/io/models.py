@@ -224,7 +224,7 @@ def _is_neighbors(est):
     return isinstance(est, NeighborsBase)
 
 
-def save_model(estimator, path, *, overwrite=False):
+def save_model(estimator, path, *, metadata=None, overwrite=False):
     """Save a fitted (or unfitted) estimator to a file that loads without running code.
 
     Parameters
@@ -234,6 +234,12 @@ def save_model(estimator, path, *, overwrite=False):
         or a tree of them (``ImageToSpectrum(PCA(), RandomForestRegressor())``...).
     path : str or pathlib.Path
         File to write: a zip archive (see the module docstring), for example ``model.zip``.
+    metadata : dict, default=None
+        What else a user of the model needs, stored beside it and returned by
+        ``load_model(path, return_metadata=True)``: for ``skspectra anomalies`` the training
+        wavelength grid (``"wavelength"``, Å) and the normalisation (``"normalize"``), which
+        ``skspectra score`` applies to new spectra. Values as for the estimator's attributes
+        (numbers, strings, arrays, lists, dicts with string keys).
     overwrite : bool, default=False
         Whether to replace an existing file.
 
@@ -293,6 +299,7 @@ def save_model(estimator, path, *, overwrite=False):
             "numpy": np.__version__,
         },
         "estimator": writer.node(estimator, type(estimator).__name__),
+        "metadata": writer.node(dict(metadata or {}), "metadata"),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -455,7 +462,7 @@ def _rebuild_neighbors_tree(nn):
         nn._tree = None
 
 
-def load_model(path, *, device=None):
+def load_model(path, *, device=None, return_metadata=False):
     """Load a model written by :func:`save_model`; no code stored in the file is run.
 
     Parameters
@@ -466,12 +473,16 @@ def load_model(path, *, device=None):
         PyTorch device for the networks, for example ``'cpu'``. ``None`` keeps the device the
         model was saved with, or falls back to ``'cpu'`` (with a warning) when that is a CUDA
         device and this machine has none. The estimators' ``device`` parameter is set to it.
+    return_metadata : bool, default=False
+        Also return the ``metadata`` dict given to :func:`save_model`.
 
     Returns
     -------
     estimator : estimator
         The saved estimator, whose ``predict`` / ``transform`` / ``score_samples`` give what
         the saved one gave.
+    metadata : dict
+        Only with ``return_metadata=True``.
 
     Raises
     ------
@@ -531,6 +542,7 @@ def load_model(path, *, device=None):
             )
         try:
             estimator = reader.node(header["estimator"])
+            metadata = reader.node(header.get("metadata", {"!": "dict", "map": {}}))
         except (KeyError, TypeError, AttributeError, ImportError) as exc:
             raise ValueError(f"{path} is damaged or from another version ({exc!r}).") from None
     if reader.cpu_fallback:
@@ -540,4 +552,4 @@ def load_model(path, *, device=None):
             UserWarning,
             stacklevel=2,
         )
-    return estimator
+    return (estimator, metadata) if return_metadata else estimator
