@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._cli_score import add_score_parser, score
+
 __all__ = ["main"]
 
 #: Default training epochs of ``skspectra images``: under 2 minutes on 2 CPU cores for the
@@ -99,6 +101,7 @@ def _build_parser():
     )
     anomalies.add_argument("--quiet", action="store_true", help="no epoch table or progress bar")
     _add_images_parser(sub)
+    add_score_parser(sub, _positive_int)
     return parser
 
 
@@ -323,6 +326,8 @@ def main(argv=None):
         with warnings.catch_warnings():
             # a damaged file is reported in one line below, not as astropy's warnings too
             warnings.simplefilter("ignore", AstropyWarning)
+            if args.command == "score":
+                return score(args)
             return _images(args) if args.command == "images" else _anomalies(args)
     except (InputError, ValueError, OSError, ImportError) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
