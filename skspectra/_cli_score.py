@@ -118,6 +118,7 @@ def prepare_chunk(chunk, metadata):
     grid = metadata.get("wavelength")
     flux, ivar, mask, w = chunk.flux, chunk.ivar, chunk.mask, chunk.wavelength
     has_ivar = ivar is not None
+    _check_finite(chunk)
     by_angstrom = grid is not None and metadata.get("wavelength_unit", "Å") == "Å"
     if by_angstrom and w is not None:
         z = chunk.z
@@ -134,15 +135,7 @@ def prepare_chunk(chunk, metadata):
     if not metadata.get("normalize") and flux.ndim != 2:
         return flux, ivar  # images or other arrays: as they are
     ivar_or_ones = np.ones_like(flux) if ivar is None else ivar
-    bad = ~np.isfinite(flux) & (ivar_or_ones > 0)
-    if ivar is None:
-        ivar_or_ones = np.where(bad, 0.0, ivar_or_ones)  # no ivar: NaN marks a missing pixel
-    elif bad.any():
-        i = int(np.flatnonzero(bad.any(axis=1))[0])
-        raise ValueError(
-            f"spectrum {_label(chunk, i)} has NaN or infinite flux at unmasked pixels; set "
-            "their ivar to 0, or drop the spectrum"
-        )
+    ivar_or_ones = np.where(np.isfinite(flux), ivar_or_ones, 0.0)
     empty = np.flatnonzero(~np.any(ivar_or_ones > 0, axis=1))
     if empty.size:
         raise ValueError(
@@ -157,6 +150,21 @@ def prepare_chunk(chunk, metadata):
     elif ivar is None and (ivar_or_ones == 0).any():
         flux = np.where(ivar_or_ones > 0, flux, 0.0)
     return flux, (ivar_or_ones if has_ivar or (ivar_or_ones == 0).any() else None)
+
+
+def _check_finite(chunk):
+    """NaN flux is only acceptable where the file masks the pixel (ivar = 0), as in training
+    (:func:`skspectra.io.load_spectra`)."""
+    ivar = chunk.ivar
+    for i, flux in enumerate(chunk.flux):
+        bad = ~np.isfinite(flux)
+        if ivar is not None:
+            bad &= np.asarray(ivar[i]) > 0
+        if bad.any():
+            raise ValueError(
+                f"spectrum {_label(chunk, i)} has NaN or infinite flux at {int(bad.sum())} "
+                "pixels that are not masked; set their ivar to 0, or drop the spectrum"
+            )
 
 
 def _stack(rows, grid, chunk):
