@@ -163,7 +163,7 @@ def score_in_chunks(
             f"ivar has {ivar.shape[0]} rows but X has {n_samples}; give one ivar row per spectrum."
         )
     result = out
-    pages = _PageReleaser(X)
+    pages = [(_PageReleaser(a), a) for a in (X, ivar) if a is not None]
     for rows in iter_chunks(n_samples, chunk_size):
         xb = np.asarray(X[rows])
         kwargs = {} if ivar is None else {"ivar": np.asarray(ivar[rows])}
@@ -181,7 +181,8 @@ def score_in_chunks(
                 f"{(n_samples, *part.shape[1:])}."
             )
         result[rows] = part
-        pages.release(X, rows)
+        for releaser, array in pages:
+            releaser.release(array, rows)
         if progress is not None:
             progress(rows.stop, n_samples)
     return result

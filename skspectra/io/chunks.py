@@ -180,14 +180,20 @@ def _row_chunks(path, flux, ivar, small, chunk_size):
 
 
 class _Sliced:
-    """Rows of a memmap or an h5py dataset, read on demand."""
+    """Rows of a memmap or an h5py dataset, read on demand (a memmap's pages are released
+    once copied, so that the mapped file does not pile up in resident memory)."""
 
     def __init__(self, array):
+        from ..scoring import _PageReleaser
+
         self.array = array
         self.shape = array.shape
+        self.pages = _PageReleaser(array)
 
     def read(self, start, stop):
-        return np.asarray(self.array[start:stop])
+        rows = np.array(self.array[start:stop])
+        self.pages.release(self.array, slice(start, stop))
+        return rows
 
 
 class _NpyStream:
