@@ -275,3 +275,12 @@ def test_score_in_chunks_errors(cae):
         score_in_chunks(model, bad, chunk_size=50)
     with pytest.raises(ValueError, match="out has shape"):
         score_in_chunks(model, flux, out=np.empty(3))
+
+
+def test_copy_on_write_memmaps_keep_their_changes(tmp_path):
+    np.save(tmp_path / "f.npy", np.ones((600, 1024), dtype=np.float32))  # many pages per chunk
+    mm = np.load(tmp_path / "f.npy", mmap_mode="c")
+    mm[:, 0] = 2.0  # private changes, which dropping pages would lose
+    got = score_in_chunks(_Recorder(), mm, chunk_size=100)
+    np.testing.assert_array_equal(got, np.full(600, 1025.0))
+    np.testing.assert_array_equal(mm[:, 0], 2.0)
