@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._cli_score import add_score_parser, score
+
 __all__ = ["main"]
 
 #: Default training epochs of ``skspectra images``: under 2 minutes on 2 CPU cores for the
@@ -82,7 +84,8 @@ def _build_parser():
         type=Path,
         default=None,
         metavar="FILE",
-        help="also save the trained model with joblib (never overwrites an existing file)",
+        help="also save the trained model as a skspectra model file (a zip of JSON, arrays and "
+        "safetensors weights that loads without running code; never overwrites a file)",
     )
     anomalies.add_argument(
         "--random-state", type=int, default=0, help="seed of the model (default: 0)"
@@ -98,6 +101,7 @@ def _build_parser():
     )
     anomalies.add_argument("--quiet", action="store_true", help="no epoch table or progress bar")
     _add_images_parser(sub)
+    add_score_parser(sub, _positive_int)
     return parser
 
 
@@ -169,7 +173,8 @@ def _add_images_parser(sub):
         type=Path,
         default=None,
         metavar="FILE",
-        help="also save the trained model with joblib (never overwrites an existing file)",
+        help="also save the trained model as a skspectra model file (a zip of JSON, arrays and "
+        "safetensors weights that loads without running code; never overwrites a file)",
     )
     images.add_argument(
         "--random-state", type=int, default=0, help="seed of the model (default: 0)"
@@ -238,7 +243,8 @@ def _anomalies(args):
         "timings_s": {"load_s": t_load, **timings},
     }
     if args.save_model is not None:
-        extra["model_file"] = str(_save_model(model, args.save_model))
+        grid = {"wavelength": data.wavelength, "wavelength_unit": data.wavelength_unit}
+        extra["model_file"] = str(_save_model(model, args.save_model, **grid, normalize="median"))
     if images is not None:
         extra["images"] = images
     out_dir = write_anomaly_report(
@@ -302,15 +308,11 @@ def _images(args):
     return 0
 
 
-def _save_model(model, path):
-    import joblib
-
+def _save_model(model, path, **metadata):
+    from .io import save_model
     from .utils import unique_path
 
-    path = unique_path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    joblib.dump(model, path)
-    return path
+    return save_model(model, unique_path(path), metadata=metadata)
 
 
 def main(argv=None):
@@ -324,6 +326,8 @@ def main(argv=None):
         with warnings.catch_warnings():
             # a damaged file is reported in one line below, not as astropy's warnings too
             warnings.simplefilter("ignore", AstropyWarning)
+            if args.command == "score":
+                return score(args)
             return _images(args) if args.command == "images" else _anomalies(args)
     except (InputError, ValueError, OSError, ImportError) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__

@@ -5,13 +5,13 @@ import json
 import shutil
 from pathlib import Path
 
-import joblib
 import numpy as np
 import pandas as pd
 import pytest
 
 from skspectra.cli import main
 from skspectra.datasets import load_gaia_xp
+from skspectra.io import load_model
 
 
 @pytest.fixture(scope="module")
@@ -55,15 +55,15 @@ def test_default_run_on_gaia_xp_writes_report(tmp_path, gaia, run_cli):
 
 def test_table_run_never_overwrites_and_saves_model(tmp_path, table, run_cli):
     args = ("anomalies", table, "--epochs", "2", "--top", "1", "--quiet", "--out", "rep")
-    first = run_cli(*args, "--save-model", "cae.joblib", cwd=tmp_path)
+    first = run_cli(*args, "--save-model", "cae.zip", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     before = (tmp_path / "rep" / "anomalies.csv").read_bytes()
-    second = run_cli(*args, "--save-model", "cae.joblib", cwd=tmp_path)
+    second = run_cli(*args, "--save-model", "cae.zip", cwd=tmp_path)
     assert second.returncode == 0, second.stderr
     assert (tmp_path / "rep" / "anomalies.csv").read_bytes() == before
     assert (tmp_path / "rep-1" / "anomalies.csv").exists()
-    assert (tmp_path / "cae-1.joblib").exists()
-    model = joblib.load(tmp_path / "cae.joblib")
+    assert (tmp_path / "cae-1.zip").exists()
+    model = load_model(tmp_path / "cae.zip")
     report = pd.read_csv(tmp_path / "rep" / "anomalies.csv")
     assert report["id"].iloc[0].startswith("2M")
     assert model.n_features_in_ == 343

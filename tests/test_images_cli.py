@@ -42,7 +42,7 @@ def stamps(tmp_path):
 
 def test_fits_run_writes_a_report_and_never_overwrites(tmp_path, stamps, run_cli):
     args = ("images", stamps, "--size", "16", "--epochs", "2", "--top", "3", "--quiet")
-    first = run_cli(*args, "--out", "rep", "--save-model", "ae.joblib", cwd=tmp_path)
+    first = run_cli(*args, "--out", "rep", "--save-model", "ae.zip", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     out = tmp_path / "rep"
     table = pd.read_csv(out / "anomalies.csv")
@@ -59,13 +59,13 @@ def test_fits_run_writes_a_report_and_never_overwrites(tmp_path, stamps, run_cli
     assert run["n_anomalies"] == int(table["is_anomaly"].sum())
     assert {"load_s", "fit_s", "score_s", "report_s"} <= set(run["timings_s"])
     assert run["versions"]["torch"] and "ImageNormalizer" in run["data"]["preprocessing"]
-    assert (tmp_path / "ae.joblib").exists()
+    assert (tmp_path / "ae.zip").exists()
     before = (out / "anomalies.csv").read_bytes()
-    second = run_cli(*args, "--out", "rep", "--save-model", "ae.joblib", cwd=tmp_path)
+    second = run_cli(*args, "--out", "rep", "--save-model", "ae.zip", cwd=tmp_path)
     assert second.returncode == 0, second.stderr
     assert (out / "anomalies.csv").read_bytes() == before
     assert (tmp_path / "rep-1" / "anomalies.csv").exists()
-    assert (tmp_path / "ae-1.joblib").exists()
+    assert (tmp_path / "ae-1.zip").exists()
 
 
 def test_bad_file_is_one_line_and_exit_1(tmp_path, stamps, run_cli):

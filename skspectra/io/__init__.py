@@ -11,6 +11,7 @@ from .loading import (
     load_images,
     load_spectra,
 )
+from .models import load_model, save_model
 from .sdss import SDSS_FLUX_UNIT, read_sdss_spectrum
 from .tables import read_spectra_table
 
@@ -22,10 +23,12 @@ __all__ = [
     "load_gaia_xp_sample",
     "load_hubble_sample",
     "load_images",
+    "load_model",
     "load_spectra",
     "parse_2mass_designation",
     "read_fits_images",
     "read_sdss_spectrum",
     "read_spectra",
     "read_spectra_table",
+    "save_model",
 ]
