@@ -19,8 +19,9 @@ inside them uncopied, so the reports reach the live study.
 The same study is run twice in the same process, with the same sampler seed (so
 the same 12 hyper-parameter sets, in the same order): once with pruning, once
 without. The time saved is measured on this run, as CPU time of this process (wall
-time on a shared machine depends on what else runs there). See :doc:`/tuning` for SQLite
-and PostgreSQL storage, resuming a study, and optuna-dashboard.
+time on a shared machine depends on what else runs there). The user guide's
+Tuning page covers SQLite and PostgreSQL storage, resuming a study, and
+optuna-dashboard.
 """
 
 import time

@@ -19,8 +19,8 @@ Two searches, six trials each, two-fold cross-validation:
    on synthetic spectra of up to three lines on a sloped continuum, scored by
    the F1 of the line detection (:func:`~skspectra.lines.component_f1_score`).
 
-To stop bad trials after a few epochs, see
-:ref:`sphx_glr_auto_examples_plot_optuna_pruning.py`.
+To stop bad trials after a few epochs, see the example
+``plot_optuna_pruning.py``.
 """
 
 import matplotlib.pyplot as plt
