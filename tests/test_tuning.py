@@ -10,24 +10,20 @@ import time
 from pathlib import Path
 
 import numpy as np
+import optuna
 import pytest
+from optuna.distributions import FloatDistribution, IntDistribution
+from optuna.trial import TrialState
+from optuna_integration import OptunaSearchCV, SkorchPruningCallback
+from sklearn.metrics import make_scorer
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
 
 import skspectra
 from skspectra import GaussianLineFitter, SpectralCAE
 from skspectra.datasets import make_gaussian_spectra
 from skspectra.lines import component_f1_score
 from skspectra.preprocessing import SpectrumNormalizer
-
-optuna = pytest.importorskip("optuna")
-optuna_integration = pytest.importorskip("optuna_integration")
-pytest.importorskip("sqlalchemy")
-
-from optuna.distributions import FloatDistribution, IntDistribution  # noqa: E402
-from optuna.trial import TrialState  # noqa: E402
-from optuna_integration import OptunaSearchCV, SkorchPruningCallback  # noqa: E402
-from sklearn.metrics import make_scorer  # noqa: E402
-from sklearn.pipeline import make_pipeline  # noqa: E402
-from sklearn.preprocessing import FunctionTransformer  # noqa: E402
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -190,6 +186,7 @@ WORKER = textwrap.dedent(
 )
 
 
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
 def test_sqlite_study_shared_by_two_processes_resumes_after_a_kill(tmp_path):
     db = tmp_path / "study.db"
     url = f"sqlite:///{db}"
