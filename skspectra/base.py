@@ -15,6 +15,7 @@ This module holds what they all share:
 """
 
 import copy
+import sys
 from numbers import Integral, Real
 
 import numpy as np
@@ -81,6 +82,18 @@ def _to_numpy(out):
     if isinstance(out, tuple | list):
         return tuple(_to_numpy(o) for o in out)
     return out.detach().cpu().numpy().astype(np.float64)
+
+
+def _shared_handles(callbacks):
+    """A deep-copy memo that leaves Optuna trials uncopied: a trial is a handle on a live study
+    (optuna-integration's ``SkorchPruningCallback`` holds one), and a copy of it would report
+    to a detached copy of the study's storage."""
+    trial = sys.modules.get("optuna.trial")
+    if trial is None:  # no trial can exist unless optuna was imported
+        return {}
+    cbs = [cb[1] if isinstance(cb, tuple) else cb for cb in callbacks or []]
+    values = [v for cb in cbs for v in getattr(cb, "__dict__", {}).values()]
+    return {id(v): v for v in values if isinstance(v, trial.BaseTrial)}
 
 
 class NeuralEstimatorMixin:
@@ -157,7 +170,7 @@ class NeuralEstimatorMixin:
         """
         from skorch.callbacks import LRScheduler, ProgressBar
 
-        callbacks = copy.deepcopy(list(self.callbacks or []))
+        callbacks = copy.deepcopy(list(self.callbacks or []), _shared_handles(self.callbacks))
         policy = getattr(self, "lr_schedule", "constant")
         if policy == "cosine":
             schedule = LRScheduler(policy="CosineAnnealingLR", T_max=self.max_epochs)
