@@ -61,8 +61,10 @@ sphinx_gallery_conf = {
     "within_subsection_order": "FileNameSortKey",
     "doc_module": ("skspectra",),
     "backreferences_dir": "_generated/backreferences",
-    "reference_url": {"skspectra": None},
-    "image_scrapers": ("matplotlib",),
+    # Figures one per row at full width (see _gallery.py); reset_argv passes per-example
+    # options for the docs build.
+    "image_scrapers": ("_gallery.single_image_scraper",),
+    "reset_argv": "_gallery.example_argv",
     "remove_config_comments": True,
     "show_memory": False,
     "download_all_examples": False,
@@ -81,11 +83,14 @@ html_theme_options = {
     "navbar_align": "left",
     "show_toc_level": 2,
     "navigation_with_keys": False,
-    "secondary_sidebar_items": ["page-toc", "sg_download_links", "sg_launcher_links"],
+    # Gallery pages give their width to the figures (their download links are at the end).
+    "secondary_sidebar_items": {
+        page: ["page-toc"] for page in ("index", "data", "api", "user_guide/*", "generated/*")
+    },
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
 }
-html_sidebars = {"index": []}
+html_sidebars = {"index": [], "data": []}
 html_show_sourcelink = False
 html_copy_source = False
 
