@@ -40,7 +40,7 @@ from skspectra.utils import unique_path
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[1])
+    parser = argparse.ArgumentParser(description="Gaia XP spectra predicted from six magnitudes")
     parser.add_argument("--out", type=Path, default=None, help="output PNG (must not exist)")
     parser.add_argument("--epochs", type=int, default=25, help="VAE epochs (default 25)")
     return parser.parse_args()

@@ -1,7 +1,7 @@
 """
-=====================================================
+======================================================
 A variational autoencoder of real Gaia XP star spectra
-=====================================================
+======================================================
 
 Train :class:`~skspectra.spectra.SpectralVAE` on the 3,000 Gaia DR3 XP spectra
 that ship with skspectra, weighting each pixel by its inverse variance, then
@@ -41,7 +41,9 @@ from skspectra.utils import unique_path
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[1])
+    parser = argparse.ArgumentParser(
+        description="A variational autoencoder of real Gaia XP star spectra"
+    )
     parser.add_argument("--out", type=Path, default=None, help="output directory (must not exist)")
     parser.add_argument("--epochs", type=int, default=30, help="training epochs (default 30)")
     return parser.parse_args()
@@ -81,7 +83,6 @@ def plot_samples(vae, data, test, path):
     axes[0].set_ylabel("flux / median flux")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
 
 
 def nearest_chi2(spectra, reference, ivar):
@@ -151,7 +152,6 @@ def main():
         vae, data.flux[star], ivar=data.ivar[star], wavelength=data.wavelength, title=title
     )
     disp.figure_.savefig(out / "reconstruction.png", dpi=120)
-    plt.close("all")
     print(f"figures written to {out}/")
 
 

@@ -298,6 +298,7 @@ def make_image_spectrum_pairs(
         psf_fwhm, sky_level : ndarray of shape (n_bands,)
             PSF FWHM (arcsec) and sky (counts per pixel; NaN if ``noise=None``) of each band.
         pixel_scale, zeropoint : float
+            The ``pixel_scale`` (arcsec per pixel) and ``zeropoint`` (mag) used.
         params : DataFrame of shape (n_samples, 10)
             Only if ``return_params``: ``magnitude`` (AB, reference band), ``flux_scale``,
             ``x_offset``, ``y_offset`` (pixels from the image centre), ``half_light_radius``

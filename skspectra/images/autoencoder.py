@@ -154,7 +154,7 @@ class ImageAutoencoder(
         Threshold on ``score_samples``, set from ``contamination``.
     n_features_in_ : int
         ``C*H*W``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, when ``X`` was a DataFrame.
 
     See Also

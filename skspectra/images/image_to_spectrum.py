@@ -99,7 +99,7 @@ class ImageToSpectrum(MultiOutputMixin, RegressorMixin, BaseEstimator):
         units); ``None`` with ``uncertainty_cv=None``.
     oof_residual_ : ndarray of shape (n_samples, n_components) or None
         Their residuals, predicted − true (standardised units).
-    reconstruction_residual_ : ndarray of shape (n_samples, n_outputs_) or None
+    reconstruction_residual_ : ndarray of shape (n_samples, `n_outputs_`) or None
         Residual of the spectrum model's reconstruction of each training
         spectrum (flux units): the part of the error no latent can remove.
     n_components_ : int
@@ -108,7 +108,7 @@ class ImageToSpectrum(MultiOutputMixin, RegressorMixin, BaseEstimator):
         Number of spectral pixels (``n_wavelengths``).
     n_features_in_ : int
         ``X.shape[1]`` in ``fit`` (bands for image arrays, columns for 2-D).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, when ``X`` was a DataFrame.
 
     See Also
@@ -338,7 +338,7 @@ class ImageToSpectrum(MultiOutputMixin, RegressorMixin, BaseEstimator):
 
         Returns
         -------
-        Z : ndarray of shape (n_samples, n_components_)
+        Z : ndarray of shape (n_samples, `n_components_`)
             What ``spectrum_model_.transform`` would give for the (unseen)
             spectra.
         """

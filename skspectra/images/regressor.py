@@ -97,17 +97,17 @@ class ImageRegressor(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin, Bas
         standardised targets).
     image_shape_ : tuple of int or None
         ``(n_bands, H, W)`` the network reads; ``None`` for tabular input.
-    input_mean_, input_scale_ : ndarray of shape (n_bands,) or (n_features_in_,)
+    input_mean_, input_scale_ : ndarray of shape (n_bands,) or (`n_features_in_`,)
         Standardisation of the inputs: per band for images, per column for
         tabular data (a constant input gets scale 1).
-    target_mean_, target_scale_ : ndarray of shape (n_outputs_,)
+    target_mean_, target_scale_ : ndarray of shape (`n_outputs_`,)
         Standardisation of the targets.
     n_outputs_ : int
         Number of targets.
     n_features_in_ : int
         ``X.shape[1]`` in ``fit``: the number of bands for 3-D/4-D input,
         the number of columns for 2-D input.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, when ``X`` was a DataFrame.
 
     See Also

@@ -55,6 +55,7 @@ def read_spectra_table(path):
             True marks a bad pixel: the file's ``mask`` if any, or ``ivar == 0``, or
             non-finite flux or ivar.
         ids : ndarray of shape (n_spectra,) or None
+            Identifiers from the file's ``ids`` (or ``id``) column, if it has one.
         z : ndarray of shape (n_spectra,) or None
             Redshifts, float64.
         flux_unit : str or None

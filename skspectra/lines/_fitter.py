@@ -138,13 +138,13 @@ class GaussianLineFitter(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin,
         Standardisation of the targets the network learns: of
         (amplitude / spectrum RMS, mean, ln sigma) over the present training
         lines, shape (3,), for Gaussian targets; of each column, shape
-        (n_outputs_,), for generic ones.
+        (`n_outputs_`,), for generic ones.
     flux_scale_ : float
         Generic targets only: root mean square of the training flux; the
         network sees ``X / flux_scale_``.
     n_features_in_ : int
         Number of channels seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, when ``X`` was a DataFrame.
 
     See Also

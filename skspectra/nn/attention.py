@@ -39,9 +39,9 @@ class SelfAttention1d(nn.Module):
     dropout : float, default=0.0
         Dropout on the attention weights during training.
 
-    Shapes
-    ------
-    ``forward``: ``(B, C, L)`` → ``(B, C, L)``.
+    Notes
+    -----
+    **Shapes.** ``forward``: ``(B, C, L)`` → ``(B, C, L)``.
     """
 
     def __init__(self, n_channels, length, n_heads=None, dropout=0.0):

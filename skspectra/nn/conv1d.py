@@ -53,9 +53,9 @@ class ConvEncoder1d(nn.Module):
     kernel_size : int
         Convolution kernel size in pixels (odd).
 
-    Shapes
-    ------
-    ``forward``: ``(B, L)`` → ``(B, n_outputs)``.
+    Notes
+    -----
+    **Shapes.** ``forward``: ``(B, L)`` → ``(B, n_outputs)``.
     """
 
     def __init__(self, n_features, n_outputs, n_filters, depth, kernel_size):
@@ -92,9 +92,9 @@ class ConvDecoder1d(nn.Module):
     n_inputs : int
         Size of the latent vector.
 
-    Shapes
-    ------
-    ``forward``: ``(B, n_inputs)`` → ``(B, L)``.
+    Notes
+    -----
+    **Shapes.** ``forward``: ``(B, n_inputs)`` → ``(B, L)``.
     """
 
     def __init__(self, n_features, n_inputs, n_filters, depth, kernel_size):
@@ -135,9 +135,9 @@ class ConvAutoencoder1d(nn.Module):
     model's reconstruction (PCA's, for principal components) and the
     convolutions learn the non-linear correction.
 
-    Shapes
-    ------
-    ``encode``: ``(B, L)`` → ``(B, K)``; ``decode``: ``(B, K)`` → ``(B, L)``;
+    Notes
+    -----
+    **Shapes.** ``encode``: ``(B, L)`` → ``(B, K)``; ``decode``: ``(B, K)`` → ``(B, L)``;
     ``forward``: ``(B, L)`` → ``(B, L)``; ``linear_basis``: ``(K, L)``.
     """
 

@@ -36,9 +36,9 @@ def _group_norm(channels):
 class ConvBlock2d(nn.Sequential):
     """Two 3×3 convolutions, each followed by GroupNorm and ReLU (seed 004's block).
 
-    Shapes
-    ------
-    ``forward``: ``(B, c_in, H, W)`` → ``(B, c_out, H, W)``.
+    Notes
+    -----
+    **Shapes.** ``forward``: ``(B, c_in, H, W)`` → ``(B, c_out, H, W)``.
     """
 
     def __init__(self, c_in, c_out):
@@ -76,9 +76,9 @@ class ConvEncoder2d(nn.Module):
     sizes : list of tuple
         ``(H, W)`` at the input of each level, then after the last pooling.
 
-    Shapes
-    ------
-    ``forward``: ``(B, C, H, W)`` → ``(B, n_outputs)``.
+    Notes
+    -----
+    **Shapes.** ``forward``: ``(B, C, H, W)`` → ``(B, n_outputs)``.
     ``features``: ``(B, C, H, W)`` → ``(h, skips)``: the pooled map
     ``(B, channels[-1], *sizes[-1])`` and the list of each level's map before
     pooling (for skip connections).

@@ -50,9 +50,9 @@ class MultiScaleBlock1d(nn.Module):
     :class:`~torch.nn.GroupNorm` with one group per branch, which works for
     any batch size and any length, one included (BatchNorm does not).
 
-    Shapes
-    ------
-    ``forward``: ``(B, c_in, L)`` → ``(B, n_filters * len(kernel_sizes), L)``.
+    Notes
+    -----
+    **Shapes.** ``forward``: ``(B, c_in, L)`` → ``(B, n_filters * len(kernel_sizes), L)``.
     """
 
     def __init__(self, c_in, n_filters, kernel_sizes):
@@ -91,9 +91,9 @@ class MultiScaleEncoder1d(nn.Module):
     hidden_size : int
         Width of the fully connected layer after the flattened features.
 
-    Shapes
-    ------
-    ``forward``: ``(B, L)`` → ``(B, hidden_size)``.
+    Notes
+    -----
+    **Shapes.** ``forward``: ``(B, L)`` → ``(B, hidden_size)``.
     """
 
     def __init__(self, n_features, kernel_sizes, n_filters, n_blocks, hidden_size):
@@ -116,9 +116,9 @@ class MultiScaleEncoder1d(nn.Module):
 class MultiScaleRegressor1d(nn.Module):
     """:class:`MultiScaleEncoder1d` and a linear head: generic regression from spectra.
 
-    Shapes
-    ------
-    ``forward``: ``(B, L)`` → ``(B, n_outputs)``.
+    Notes
+    -----
+    **Shapes.** ``forward``: ``(B, L)`` → ``(B, n_outputs)``.
     """
 
     def __init__(self, n_features, n_outputs, kernel_sizes, n_filters, n_blocks, hidden_size):
@@ -151,9 +151,9 @@ class GaussianLineNet(nn.Module):
     kernel_sizes, n_filters, n_blocks, hidden_size
         As for :class:`MultiScaleEncoder1d`.
 
-    Shapes
-    ------
-    ``forward``: ``(B, L)`` → ``(params (B, K, 3), logits (B, K))``.
+    Notes
+    -----
+    **Shapes.** ``forward``: ``(B, L)`` → ``(params (B, K, 3), logits (B, K))``.
     """
 
     def __init__(self, n_features, max_components, kernel_sizes, n_filters, n_blocks, hidden_size):
@@ -200,9 +200,9 @@ class GaussianLineLoss(nn.Module):
     sparsity_weight, existence_weight, reconstruction_weight : float
         :math:`w_s, w_e, w_r`.
 
-    Shapes
-    ------
-    ``y_pred``: ``(params (B, K, 3), logits (B, K))``; ``y_true``: ``(B, K, 4)``
+    Notes
+    -----
+    **Shapes.** ``y_pred``: ``(params (B, K, 3), logits (B, K))``; ``y_true``: ``(B, K, 4)``
     with the standardised true parameters in ``[..., :3]`` (anything where
     absent) and the existence flag in ``[..., 3]``.
     """

@@ -28,9 +28,9 @@ class WeightedSquaredError(nn.Module):
     trim_fraction : float in [0, 0.5), default=0
         Fraction of each batch's worst-fitted spectra left out of the loss.
 
-    Shapes
-    ------
-    ``y_pred``: ``(B, L)``; ``y_true``: ``(B, 2, L)`` holding the target flux
+    Notes
+    -----
+    **Shapes.** ``y_pred``: ``(B, L)``; ``y_true``: ``(B, 2, L)`` holding the target flux
     in ``[:, 0]`` and its weights in ``[:, 1]``.
     """
 
@@ -58,9 +58,9 @@ class WeightedBinaryCrossEntropy(nn.Module):
 
     with :math:`\hat x` clipped to [1e-6, 1 − 1e-6] and ``w`` 0 for masked pixels.
 
-    Shapes
-    ------
-    ``y_pred``: ``(B, ...)`` probabilities; ``y_true``: ``(B, 2, ...)`` holding
+    Notes
+    -----
+    **Shapes.** ``y_pred``: ``(B, ...)`` probabilities; ``y_true``: ``(B, 2, ...)`` holding
     the target in ``[:, 0]`` and its weights in ``[:, 1]``.
     """
 

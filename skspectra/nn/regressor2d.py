@@ -27,9 +27,9 @@ class MLP(nn.Sequential):
     dropout : float, default=0.0
         Dropout probability after each hidden layer.
 
-    Shapes
-    ------
-    ``forward``: ``(B, D)`` → ``(B, K)``.
+    Notes
+    -----
+    **Shapes.** ``forward``: ``(B, D)`` → ``(B, K)``.
     """
 
     def __init__(self, n_inputs, hidden_layer_sizes, n_outputs, dropout=0.0):
@@ -68,9 +68,9 @@ class ConvRegressor2d(nn.Module):
     dropout : float, default=0.0
         Dropout probability after each dense hidden layer.
 
-    Shapes
-    ------
-    ``forward``: ``(B, C, H, W)`` → ``(B, K)``.
+    Notes
+    -----
+    **Shapes.** ``forward``: ``(B, C, H, W)`` → ``(B, K)``.
     """
 
     def __init__(

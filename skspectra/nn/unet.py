@@ -48,9 +48,9 @@ class ImageAutoencoder2d(nn.Module):
         Last activation: none (for a squared-error loss on standardised
         images) or a sigmoid (for binary cross-entropy on images in [0, 1]).
 
-    Shapes
-    ------
-    ``encode``: ``(B, C, H, W)`` → ``(B, K)``.
+    Notes
+    -----
+    **Shapes.** ``encode``: ``(B, C, H, W)`` → ``(B, K)``.
     ``decode``: ``(B, K)`` → ``(B, C, H, W)``; only without skip connections.
     ``forward``: ``(B, C, H, W)`` → ``(B, C, H, W)``.
     """

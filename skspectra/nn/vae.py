@@ -58,9 +58,9 @@ def gaussian_kl(mean, logvar):
 
     .. math:: \mathrm{KL} = \tfrac12 \sum_k (\mu_k^2 + \sigma_k^2 - 1 - \log\sigma_k^2)
 
-    Shapes
-    ------
-    ``mean``, ``logvar``: ``(B, K)`` → ``(B,)``, in nats.
+    Notes
+    -----
+    **Shapes.** ``mean``, ``logvar``: ``(B, K)`` → ``(B,)``, in nats.
     """
     return 0.5 * (mean**2 + logvar.exp() - 1.0 - logvar).sum(dim=-1)
 
@@ -88,9 +88,9 @@ class ConvVAE1d(nn.Module):
     n_heads : int or None, default=None
         Attention heads (see :class:`SelfAttention1d`).
 
-    Shapes
-    ------
-    ``encode``: ``(B, L)`` → ``((B, K), (B, K))`` (mean, log-variance);
+    Notes
+    -----
+    **Shapes.** ``encode``: ``(B, L)`` → ``((B, K), (B, K))`` (mean, log-variance);
     ``decode``: ``(B, K)`` → ``(B, L)``;
     ``forward``: ``(B, L)`` → ``((B, L), (B, K), (B, K))`` (reconstruction, mean, log-variance).
     """
@@ -182,9 +182,9 @@ class VAELoss(nn.Module):
         Weight of the KL term.
     likelihood : {'gaussian', 'laplace'}, default='gaussian'
 
-    Shapes
-    ------
-    ``y_pred``: the ``(reconstruction (B, L), mean (B, K), logvar (B, K))``
+    Notes
+    -----
+    **Shapes.** ``y_pred``: the ``(reconstruction (B, L), mean (B, K), logvar (B, K))``
     tuple of :class:`ConvVAE1d`; ``y_true``: ``(B, 2, L)`` holding the target
     flux in ``[:, 0]`` and its inverse variance in ``[:, 1]``.
     """

@@ -26,7 +26,7 @@ class ReconstructionDisplay:
     anomaly_map : ndarray of shape (n_wavelengths,)
         Residual in σ, as from ``SpectralCAE.anomaly_map``.
     threshold : float, default=5.0
-        |residual| in σ above which pixels are shaded as anomalous.
+        ``|residual|`` in σ above which pixels are shaded as anomalous.
     title : str, default=None
         Figure title, for example the spectrum id and its score.
     wavelength_unit : str, default='Å'
@@ -105,7 +105,7 @@ class ReconstructionDisplay:
         wavelength : array-like of shape (n_wavelengths,), default=None
             Wavelength in Å; pixel indices when None.
         threshold : float, default=5.0
-            |residual| in σ above which pixels are shaded.
+            ``|residual|`` in σ above which pixels are shaded.
         title : str, default=None
             Figure title.
         ax : array of two matplotlib Axes, default=None

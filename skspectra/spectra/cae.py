@@ -127,14 +127,14 @@ class SpectralCAE(
         :class:`skspectra.nn.ConvAutoencoder1d`.
     history_ : skorch.History
         Per-epoch training record (``train_loss``, ``valid_loss``, ``dur``).
-    mean_ : ndarray of shape (n_features_in_,)
+    mean_ : ndarray of shape (`n_features_in_`,)
         The (ivar-weighted) mean training spectrum.
     scale_ : float
         Standard deviation of the training flux about ``mean_``. The network
         sees ``(X - mean_) / scale_``, so that it models the differences
         between spectra, in any flux unit; one scale for all pixels keeps
         their relative weights.
-    residual_scale_ : ndarray of shape (n_features_in_,)
+    residual_scale_ : ndarray of shape (`n_features_in_`,)
         Per-pixel noise scale ``b_j`` of the training residuals (see Notes),
         in flux units: the residual σ at each pixel of a typical spectrum.
     latent_scaler_ : sklearn.preprocessing.StandardScaler
@@ -154,7 +154,7 @@ class SpectralCAE(
         ``anomaly_score`` rule used at ``fit``.
     n_features_in_ : int
         Number of wavelength pixels seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, when ``X`` was a DataFrame.
 
     See Also

@@ -95,7 +95,7 @@ class SpectralVAE(
         distant parts of the spectrum can inform each other.
     likelihood : {'gaussian', 'laplace'}, default='gaussian'
         Per-pixel likelihood, both with variance ``1 / ivar``. 'gaussian' is
-        ½ ivar (x − x̂)²; 'laplace', √(2 ivar) |x − x̂|, is less pulled by a few
+        ½ ivar (x − x̂)²; 'laplace', √(2 ivar) ``|x − x̂|``, is less pulled by a few
         bad pixels.
     n_filters : int, default=16
         Convolution filters of the first level; each level doubles them.
@@ -143,28 +143,28 @@ class SpectralVAE(
         Per-epoch training record: ``train_loss`` and ``valid_loss`` (minus
         the ELBO per spectrum at the epoch's ``beta``, nats), ``train_nll``,
         ``train_kl`` (and ``valid_*``), ``beta`` during warm-up, ``dur``.
-    mean_ : ndarray of shape (n_features_in_,)
+    mean_ : ndarray of shape (`n_features_in_`,)
         Mean training spectrum (over unmasked pixels). Where ``ivar == 0``,
         the encoder sees this instead of the flux.
-    scale_ : ndarray of shape (n_features_in_,)
+    scale_ : ndarray of shape (`n_features_in_`,)
         Standard deviation of the training flux at each pixel (floored at
         1e-3 of its median). The network works on standardised spectra
         ``(X - mean_) / scale_`` with inverse variances ``ivar * scale_**2``,
         which leaves the χ², and so the loss, unchanged in any flux unit.
-    pixel_ivar_ : ndarray of shape (n_features_in_,)
+    pixel_ivar_ : ndarray of shape (`n_features_in_`,)
         Median training inverse variance of each pixel (ones when ``fit`` had
         no ``ivar``); the weights of :meth:`score_samples` without ``ivar``.
     latent_mixture_ : sklearn.mixture.GaussianMixture
         A 10-component, full-covariance Gaussian mixture of the training
         posterior means, for ``sample(source='aggregate')``.
-    residual_scale_ : ndarray of shape (n_features_in_,)
+    residual_scale_ : ndarray of shape (`n_features_in_`,)
         Robust spread of the training residuals per pixel, for
         :meth:`anomaly_map` without ``ivar``.
     offset_ : float
         Threshold on ``score_samples``, set from ``contamination``.
     n_features_in_ : int
         Number of wavelength pixels seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, when ``X`` was a DataFrame.
 
     See Also
