@@ -87,7 +87,8 @@ def _to_numpy(out):
 
 def _float32_for_training(a, what):
     """A float32 copy of a training array; a ValueError if a value overflows float32."""
-    a32 = np.asarray(a, dtype=np.float32)
+    with np.errstate(over="ignore"):
+        a32 = np.asarray(a, dtype=np.float32)
     if not np.all(np.isfinite(a32)):
         big = float(np.max(np.abs(np.asarray(a, dtype=np.float64))))
         raise ValueError(

@@ -11,6 +11,8 @@ __all__ = ["StopOnNonFiniteLoss", "TrainingDivergedError"]
 HIGH_LR = 1e-2
 #: Inputs or targets larger than this (after the estimator's own scaling) count as unscaled.
 LARGE_VALUE = 1e4
+#: A training loss this many times its first batch's has diverged, even if still finite.
+GROWTH = 1e8
 
 
 class TrainingDivergedError(ValueError):
@@ -22,7 +24,8 @@ class StopOnNonFiniteLoss(Callback):
 
     It checks the loss of every batch (training and validation) and, at the
     end of every epoch, the module's parameters, so that a diverged model is
-    never scored: its scores would be NaN.
+    never scored: its scores would be NaN. A training loss that grows to
+    ``GROWTH`` (1e8) times that of the run's first batch has diverged too.
 
     Parameters
     ----------
@@ -46,19 +49,22 @@ class StopOnNonFiniteLoss(Callback):
     def causes(self):
         """Likely causes of a divergence, most likely first."""
         first, rest = [], []
-        lr_hint = f"the learning rate lr={self.lr:g} is too high: try lr={self.lr / 10:g} or lower"
-        (first if self.lr > HIGH_LR else rest).append(lr_hint)
-        scale_hint = (
-            f"the inputs are not scaled: values reach |x| = {self.max_input:.3g} after the "
-            "model's own standardisation; normalise them first (SpectrumNormalizer, "
-            "StandardScaler) or clip extreme values"
+        lr_hint = (
+            f"the learning rate lr={self.lr:g} is too high (Adam's usual range is 1e-4 to "
+            f"1e-2): try lr={min(self.lr / 10, 1e-3):g}"
         )
-        (first if self.max_input > LARGE_VALUE else rest).append(scale_hint)
+        (first if self.lr > HIGH_LR else rest).append(lr_hint)
+        if self.max_input > LARGE_VALUE:
+            first.append(
+                f"the inputs are not scaled: values reach |x| = {self.max_input:.3g} after the "
+                "model's own standardisation; normalise them first (SpectrumNormalizer, "
+                "StandardScaler) or clip extreme values"
+            )
         if self.amp:
             first.append("mixed precision (amp=True) overflowed float16: try amp=False")
         rest.append(
-            "the data hold inf or huge values, or inverse variances spanning many decades "
-            "(a few pixels then dominate the loss)"
+            "the data hold huge values or outliers, or inverse variances spanning many "
+            "decades (a few pixels then dominate the loss)"
         )
         return first + rest
 
@@ -69,14 +75,28 @@ class StopOnNonFiniteLoss(Callback):
             f"Training of {self.name} diverged: {what} at {where}. Likely causes: {causes}."
         )
 
+    def initialize(self):
+        self.first_loss_ = None
+        return self
+
     def on_batch_end(self, net, training=False, loss=None, **kwargs):
         if loss is None:
             return
         value = float(loss.detach()) if torch.is_tensor(loss) else float(loss)
+        n_batches = len(net.history[-1, "batches"])
         if not math.isfinite(value):
-            batches = net.history[-1, "batches"]
             kind = "training" if training else "validation"
-            self._fail(f"the {kind} loss became {value}", len(net.history), len(batches))
+            self._fail(f"the {kind} loss became {value}", len(net.history), n_batches)
+        if not training:
+            return
+        if self.first_loss_ is None:
+            self.first_loss_ = value
+        elif self.first_loss_ > 0 and value > GROWTH * self.first_loss_:
+            self._fail(
+                f"the training loss grew from {self.first_loss_:.3g} to {value:.3g}",
+                len(net.history),
+                n_batches,
+            )
 
     def on_epoch_end(self, net, **kwargs):
         for name, param in net.module_.named_parameters():
