@@ -151,17 +151,16 @@ class _SignalAt(Callback):
 
 
 @pytest.mark.parametrize(
-    "make, data",
+    "make, data, signum",
     [
-        (lambda **kw: _cae(max_epochs=6, **kw), "spectra"),
+        (lambda **kw: _cae(max_epochs=6, **kw), "spectra", signal.SIGTERM),
         # cosine schedule stepped per epoch, random flips drawn from torch's RNG
         (lambda **kw: ImageAutoencoder(n_components=2, n_filters=4, depth=1, max_epochs=6,
                                        batch_size=16, validation_fraction=0.2, random_state=0,
-                                       **kw), "images"),
+                                       **kw), "images", signal.SIGINT),
     ],
-    ids=["SpectralCAE-onecycle", "ImageAutoencoder-augment"],
+    ids=["SpectralCAE-onecycle-SIGTERM", "ImageAutoencoder-augment-SIGINT"],
 )  # fmt: skip
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_interrupted_training_resumes_bit_for_bit(make, data, signum, toy_spectra, tmp_path):
     flux, ivar = toy_spectra
     images = np.random.default_rng(0).random((60, 8, 8))
