@@ -343,11 +343,10 @@ class NeuralEstimatorMixin:
             try:
                 if epochs > 0:
                     net.partial_fit(X32, y32, epochs=epochs, **_routing_kwargs())
-            finally:
+            finally:  # also when training raised: close the bar, put back signal handlers
                 for _, cb in net.callbacks_:
-                    for cleanup in ("close", "restore_handlers"):
-                        if callable(getattr(cb, cleanup, None)):
-                            getattr(cb, cleanup)()
+                    if isinstance(cb, TrainingProgress | TrainingCheckpoint):
+                        cb.close()
         self.net_ = net
         self.history_ = net.history
         self._net_input_shape_ = tuple(X_train.shape[1:])

@@ -179,10 +179,10 @@ class TrainingCheckpoint(Checkpoint):
         epoch = len(net.history)
         do_save = epoch % self.every == 0
         net.history.record(self.event_name, bool(do_save))
-        if self.handle_signals:
-            self._take_snapshot(net)
         if do_save:
             self.save_model(net)
+        elif self.handle_signals:
+            self._take_snapshot(net)  # what a signal before the next save will save
         self._raise_if_signalled(net)
 
     def save_interrupted(self, net):
@@ -273,4 +273,9 @@ class TrainingCheckpoint(Checkpoint):
         self._raise_if_signalled(net)
 
     def on_train_end(self, net, **kwargs):
+        self.close()
+
+    def close(self):
+        """Put back the signal handlers and free the in-memory snapshot (also after an error)."""
         self.restore_handlers()
+        self.snapshot_ = None
