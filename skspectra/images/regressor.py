@@ -102,8 +102,8 @@ class ImageRegressor(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin, Bas
         it with data like the first. False trains a new network.
     amp : bool, default=False
         Automatic mixed precision in training: float16 autocast with a
-        gradient scaler on CUDA, bfloat16 autocast on CPU (slower than
-        float32 on CPUs without bfloat16 units). Inference follows
+        gradient scaler on CUDA, bfloat16 autocast on CPU, where its speed
+        depends on the CPU's bfloat16 support. Inference follows
         ``inference_dtype``. See :class:`skspectra.training.TrainingNet`.
 
     Attributes
