@@ -11,8 +11,11 @@ __all__ = ["StopOnNonFiniteLoss", "TrainingDivergedError"]
 HIGH_LR = 1e-2
 #: Inputs or targets larger than this (after the estimator's own scaling) count as unscaled.
 LARGE_VALUE = 1e4
-#: A training loss this many times its first batch's has diverged, even if still finite.
+#: A training loss this many times its first batch's, and above ``LARGE_LOSS``, has diverged,
+#: even if still finite. (The floor keeps a near-zero first loss from making noise look like
+#: a divergence.)
 GROWTH = 1e8
+LARGE_LOSS = 1e6
 
 
 class TrainingDivergedError(ValueError):
@@ -25,7 +28,8 @@ class StopOnNonFiniteLoss(Callback):
     It checks the loss of every batch (training and validation) and, at the
     end of every epoch, the module's parameters, so that a diverged model is
     never scored: its scores would be NaN. A training loss that grows to
-    ``GROWTH`` (1e8) times that of the run's first batch has diverged too.
+    ``GROWTH`` (1e8) times that of the run's first batch, and above
+    ``LARGE_LOSS`` (1e6), has diverged too.
 
     Parameters
     ----------
@@ -91,7 +95,7 @@ class StopOnNonFiniteLoss(Callback):
             return
         if self.first_loss_ is None:
             self.first_loss_ = value
-        elif self.first_loss_ > 0 and value > GROWTH * self.first_loss_:
+        elif value > max(GROWTH * self.first_loss_, LARGE_LOSS):
             self._fail(
                 f"the training loss grew from {self.first_loss_:.3g} to {value:.3g}",
                 len(net.history),
