@@ -181,6 +181,14 @@ def test_interrupted_training_resumes_bit_for_bit(make, data, signum, toy_spectr
     np.testing.assert_array_equal(resumed.transform(X), reference.transform(X))
 
 
+def test_resume_on_other_data_says_so(toy_spectra, tmp_path):
+    flux, ivar = toy_spectra
+    _cae(max_epochs=2, callbacks=[TrainingCheckpoint(tmp_path)]).fit(flux, ivar=ivar)
+    resume = [TrainingCheckpoint(tmp_path, resume=True)]
+    with pytest.raises(ValueError, match=r"data of shape \(120, 64\).*on \(100, 64\)"):
+        _cae(max_epochs=4, callbacks=resume).fit(flux[:100], ivar=ivar[:100])
+
+
 def test_checkpoint_every_n_epochs_writes_skorch_files(toy_spectra, tmp_path):
     flux, ivar = toy_spectra
     checkpoint = TrainingCheckpoint(tmp_path / "cp", every=2)

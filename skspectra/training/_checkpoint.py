@@ -111,8 +111,18 @@ class TrainingCheckpoint(Checkpoint):
         self.signal_ = None
         self.pending_state_ = None
         self.saved_epoch_ = 0
+        self.fingerprint_ = {}
         self._previous_handlers = {}
         return self
+
+    @staticmethod
+    def _fingerprint(net, X):
+        """What a checkpoint must match to be resumed: the module and the training data's shape."""
+        shape = getattr(X, "shape", None)
+        return {
+            "module": type(net.module_).__name__,
+            "shape": [int(n) for n in shape] if shape is not None else [],
+        }
 
     # -- what skorch does not save -------------------------------------------
     def _extra_state(self, net):
@@ -123,6 +133,7 @@ class TrainingCheckpoint(Checkpoint):
             "batch_idx": {n: cb.batch_idx_ for n, cb in _schedulers(net)},
             "rng_cpu": torch.get_rng_state(),
             "rng_cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+            "data": self.fingerprint_,
         }
         scaler = getattr(net, "grad_scaler_", None)
         if scaler is not None:
@@ -264,8 +275,18 @@ class TrainingCheckpoint(Checkpoint):
         self.restore_handlers()
         raise TrainingInterrupted(signum, epoch, self.dirname if epoch else None)
 
-    def on_train_begin(self, net, **kwargs):
+    def on_train_begin(self, net, X=None, **kwargs):
+        self.fingerprint_ = self._fingerprint(net, X)
         if self.pending_state_ is not None:
+            saved = self.pending_state_.get("data") or self.fingerprint_
+            if saved != self.fingerprint_:
+                self.pending_state_ = None
+                raise ValueError(
+                    f"the checkpoint in {self.dirname} was written training a {saved['module']} "
+                    f"on data of shape {tuple(saved['shape'])}, but this fit trains a "
+                    f"{self.fingerprint_['module']} on {tuple(self.fingerprint_['shape'])}; "
+                    "resume with the same data and model, or use another directory."
+                )
             self._apply_pending_state(net)
         self._install_handlers()
 
