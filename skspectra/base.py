@@ -89,14 +89,19 @@ def _float32_for_training(a, what):
     """A float32 copy of a training array; a ValueError if a value overflows float32."""
     with np.errstate(over="ignore"):
         a32 = np.asarray(a, dtype=np.float32)
-    if not np.all(np.isfinite(a32)):
-        big = float(np.max(np.abs(np.asarray(a, dtype=np.float64))))
+    if a32.size and not (np.isfinite(a32.min()) and np.isfinite(a32.max())):  # no temporaries
+        big = max(abs(float(np.min(a))), abs(float(np.max(a))))
         raise ValueError(
             f"{what} has values beyond float32's range (|x| up to {big:.3g}) after the "
             "model's own scaling; the network trains in float32. Rescale the data, or drop "
             "the samples with extreme values."
         )
     return a32
+
+
+def _max_abs(a):
+    """``max |a|`` without an array-sized temporary (0 for an empty array)."""
+    return max(abs(float(a.min())), abs(float(a.max()))) if a.size else 0.0
 
 
 def _find_callback(net, kind):
@@ -290,7 +295,7 @@ class NeuralEstimatorMixin:
         self._check_device()
         X32 = _float32_for_training(X_train, "the network's input")
         y32 = _float32_for_training(y_train, "the network's target")
-        max_input = float(max(np.max(np.abs(X32), initial=0), np.max(np.abs(y32), initial=0)))
+        max_input = max(_max_abs(X32), _max_abs(y32))
         seed = self._seed()
         n_samples = X_train.shape[0]
         train_split = self._train_split(n_samples, seed)
