@@ -7,6 +7,7 @@ import json
 import platform
 import time
 from importlib import metadata
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -78,6 +79,9 @@ def find_anomalies(
     noise="auto",
     random_state=0,
     verbose=1,
+    callbacks=None,
+    device="cpu",
+    amp=False,
 ):
     """Train a SpectralCAE on the spectra and score every one of them.
 
@@ -101,7 +105,14 @@ def find_anomalies(
     random_state : int, default=0
         Seed of the model.
     verbose : int, default=1
-        1 shows a progress bar and the epoch table.
+        1 shows a progress bar over epochs with the loss as a reduced χ² and a
+        validation line.
+    callbacks : list of skorch callbacks, default=None
+        Passed to the model (a checkpoint, say).
+    device : str, default="cpu"
+        PyTorch device to train and score on, e.g. "cuda".
+    amp : bool, default=False
+        Automatic mixed precision in training.
 
     Returns
     -------
@@ -119,6 +130,9 @@ def find_anomalies(
         inference_dtype="float32",
         random_state=random_state,
         verbose=verbose,
+        callbacks=callbacks,
+        device=device,
+        amp=amp,
         **params,
     )
     t0 = time.perf_counter()
@@ -129,7 +143,9 @@ def find_anomalies(
     return model, scores, {"fit_s": t1 - t0, "score_s": t2 - t1}
 
 
-def write_anomaly_report(out_dir, data, model, scores, *, top=20, extra=None, cutouts=None):
+def write_anomaly_report(
+    out_dir, data, model, scores, *, top=20, extra=None, cutouts=None, exist_ok=False
+):
     """Write ``anomalies.csv``, one PNG per top anomaly, and ``run.json``.
 
     Parameters
@@ -153,6 +169,9 @@ def write_anomaly_report(out_dir, data, model, scores, *, top=20, extra=None, cu
         Spectrum id (str) → :class:`skspectra.io.cutouts.Cutout`, as from
         :func:`skspectra.io.cutouts.cutouts_for_spectra`; each plotted anomaly with one
         shows its image beside the spectrum.
+    exist_ok : bool, default=False
+        Write into ``out_dir`` even if it exists (a resumed run's directory,
+        which holds only its checkpoint); the report's files must not exist.
 
     Returns
     -------
@@ -167,8 +186,10 @@ def write_anomaly_report(out_dir, data, model, scores, *, top=20, extra=None, cu
     from .plotting import ReconstructionDisplay
     from .plotting.cutouts import plot_cutout, spectrum_and_cutout_axes
 
-    out_dir = unique_path(out_dir)
-    out_dir.mkdir(parents=True)
+    out_dir = Path(out_dir) if exist_ok else unique_path(out_dir)
+    if exist_ok and (out_dir / "run.json").exists():
+        raise ValueError(f"{out_dir} already holds a report (run.json); choose another directory.")
+    out_dir.mkdir(parents=True, exist_ok=exist_ok)
     t0 = time.perf_counter()
     order, is_anomaly, table = ranked_table(data, scores, model.offset_)
 

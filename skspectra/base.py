@@ -9,8 +9,10 @@ This module holds what they all share:
   ``validate_data(reset=False)`` everywhere else) and ``ivar`` checks;
 - local seeding: ``random_state`` becomes one integer seed, applied inside
   :func:`torch.random.fork_rng`, so the caller's global RNG is untouched;
-- float32 training through skorch, with its callbacks, validation split,
-  epoch table and progress bar;
+- float32 training through skorch (or mixed precision with ``amp``), with its
+  callbacks, validation split, a progress bar over epochs that shows the loss
+  in readable units (:mod:`skspectra.training`), a stop with a clear error when
+  training diverges, ``warm_start`` and checkpoints that resume exactly;
 - batch-invariant inference in float64 (or float32, for speed).
 """
 
@@ -96,14 +98,46 @@ def _shared_handles(callbacks):
     return {id(v): v for v in values if isinstance(v, trial.BaseTrial)}
 
 
+def _float32_for_training(a, what):
+    """A float32 copy of a training array; a ValueError if a value overflows float32."""
+    with np.errstate(over="ignore"):
+        a32 = np.asarray(a, dtype=np.float32)
+    if a32.size and not (np.isfinite(a32.min()) and np.isfinite(a32.max())):  # no temporaries
+        big = max(abs(float(np.min(a))), abs(float(np.max(a))))
+        raise ValueError(
+            f"{what} has values beyond float32's range (|x| up to {big:.3g}) after the "
+            "model's own scaling; the network trains in float32. Rescale the data, or drop "
+            "the samples with extreme values."
+        )
+    return a32
+
+
+def _max_abs(a):
+    """``max |a|`` without an array-sized temporary (0 for an empty array)."""
+    return max(abs(float(a.min())), abs(float(a.max()))) if a.size else 0.0
+
+
+def _find_callback(net, kind):
+    """The first initialized callback of type ``kind`` of a skorch net, or None."""
+    return next((cb for _, cb in net.callbacks_ if isinstance(cb, kind)), None)
+
+
+def _routing_kwargs():
+    """Tell skorch a partial_fit call comes from fit, as NeuralNet.fit does, when sklearn's
+    metadata routing is on."""
+    import sklearn
+
+    return {"_routing_method": "fit"} if sklearn.get_config()["enable_metadata_routing"] else {}
+
+
 class NeuralEstimatorMixin:
     """Training and inference plumbing shared by the skspectra estimators.
 
     A subclass is a :class:`~sklearn.base.BaseEstimator` that defines the
     shared parameters (``max_epochs``, ``batch_size``, ``lr``,
     ``validation_fraction``, ``callbacks``, ``device``, ``inference_dtype``,
-    ``verbose``, ``random_state``) in its ``__init__``, extends
-    ``_parameter_constraints`` with its own, and implements:
+    ``verbose``, ``random_state``, ``warm_start``, ``amp``) in its ``__init__``,
+    extends ``_parameter_constraints`` with its own, and implements:
 
     ``_build_module(n_features)``
         Return the ``torch.nn.Module`` to train.
@@ -124,6 +158,8 @@ class NeuralEstimatorMixin:
         "inference_dtype": [StrOptions(set(_INFERENCE_DTYPES))],
         "verbose": ["verbose"],
         "random_state": ["random_state"],
+        "warm_start": ["boolean"],
+        "amp": ["boolean"],
     }
 
     # -- validation ---------------------------------------------------------
@@ -161,19 +197,20 @@ class NeuralEstimatorMixin:
 
     def _callbacks(self, steps_per_epoch=None):
         """A deep copy of the user's callbacks (skorch mutates them), plus the
-        learning-rate schedule that ``lr_schedule`` names and a progress bar
-        where ``verbose``.
+        learning-rate schedule that ``lr_schedule`` names.
 
         ``"cosine"`` anneals lr to 0 over ``max_epochs`` (stepped each epoch);
         ``"onecycle"`` is Smith & Topin's (2019) one-cycle policy, a warm-up to
         ``lr`` then annealing, stepped each batch (it needs ``steps_per_epoch``).
+        Both start afresh at each ``fit`` (``last_epoch=-1``), also with
+        ``warm_start``: a warm restart.
         """
-        from skorch.callbacks import LRScheduler, ProgressBar
+        from skorch.callbacks import LRScheduler
 
         callbacks = copy.deepcopy(list(self.callbacks or []), _shared_handles(self.callbacks))
         policy = getattr(self, "lr_schedule", "constant")
         if policy == "cosine":
-            schedule = LRScheduler(policy="CosineAnnealingLR", T_max=self.max_epochs)
+            schedule = LRScheduler(policy="CosineAnnealingLR", T_max=self.max_epochs, last_epoch=-1)
             callbacks.insert(0, ("lr_schedule", schedule))
         elif policy == "onecycle":
             schedule = LRScheduler(
@@ -182,18 +219,69 @@ class NeuralEstimatorMixin:
                 # one step of slack: the last batch of an epoch may be split differently
                 total_steps=self.max_epochs * steps_per_epoch + 1,
                 step_every="batch",
+                last_epoch=-1,
             )
             callbacks.insert(0, ("lr_schedule", schedule))
-        if self.verbose and self.verbose > 0:
-            callbacks.append(("progress_bar", ProgressBar(detect_notebook=False)))
         return callbacks
+
+    def _loss_terms(self):
+        """How the progress bar shows the loss; estimators pass better ones to ``_fit_net``."""
+        from .training import LossTerm
+
+        return [LossTerm("loss", description="the training criterion (no physical unit)")]
+
+    def _training_callbacks(self, steps_per_epoch, loss_terms, max_input):
+        """``_callbacks()`` plus the divergence guard first and the progress bar and any
+        :class:`~skspectra.training.TrainingCheckpoint` last, after every callback that
+        records into the history."""
+        from .training import StopOnNonFiniteLoss, TrainingCheckpoint, TrainingProgress
+
+        guard = StopOnNonFiniteLoss(
+            lr=self.lr,
+            max_input=max_input,
+            amp=bool(getattr(self, "amp", False)),
+            name=type(self).__name__,
+        )
+        callbacks = [("non_finite_guard", guard)]
+        last = []
+        for item in self._callbacks(steps_per_epoch=steps_per_epoch):
+            cb = item[1] if isinstance(item, tuple) else item
+            (last if isinstance(cb, TrainingCheckpoint) else callbacks).append(item)
+        if self.verbose and self.verbose > 0:
+            progress = TrainingProgress(
+                terms=loss_terms or self._loss_terms(),
+                name=type(self).__name__,
+                verbose=int(self.verbose),
+            )
+            callbacks.append(("progress", progress))
+        return callbacks + last
 
     def _net_kwargs(self):
         """Extra keyword arguments for :class:`skorch.NeuralNet`; subclasses may extend."""
         return {}
 
-    def _fit_net(self, X_train, y_train, **module_kwargs):
+    def _warm_net(self, X_train):
+        """The fitted ``net_`` to continue training when ``warm_start``, else None."""
+        net = getattr(self, "net_", None)
+        if not getattr(self, "warm_start", False) or net is None:
+            return None
+        shape = getattr(self, "_net_input_shape_", None)
+        if shape is not None and tuple(X_train.shape[1:]) != shape:
+            raise ValueError(
+                f"warm_start=True continues training net_, which was built for inputs of "
+                f"shape {shape}, but this X gives {tuple(X_train.shape[1:])}; set "
+                "warm_start=False to train a new model."
+            )
+        return net
+
+    def _fit_net(self, X_train, y_train, *, loss_terms=None, **module_kwargs):
         """Train the module on float32 copies of ``X_train``/``y_train``; set ``net_``.
+
+        With ``warm_start`` and a fitted ``net_``, training continues from it
+        (weights, optimizer state and history) for ``max_epochs`` more epochs.
+        With a :class:`~skspectra.training.TrainingCheckpoint` callback whose
+        ``resume`` is set and whose directory holds a checkpoint, training
+        continues from that checkpoint up to ``max_epochs`` in all.
 
         Parameters
         ----------
@@ -201,12 +289,27 @@ class NeuralEstimatorMixin:
             What the module's ``forward`` receives.
         y_train : ndarray of shape (n_samples, ...)
             What the criterion receives as ``y_true``.
+        loss_terms : list of skspectra.training.LossTerm, default=None
+            How the progress bar shows the loss; None: the raw loss.
         **module_kwargs
             Passed on to ``_build_module`` (data-dependent initialisation).
+
+        Raises
+        ------
+        ValueError
+            If the training arrays overflow float32, or training diverges
+            (:class:`~skspectra.training.TrainingDivergedError`).
+        skspectra.training.TrainingInterrupted
+            If a ``TrainingCheckpoint`` caught SIGINT or SIGTERM; its
+            checkpoint then holds the last completed epoch.
         """
         from .parallel import _release, _training_net
+        from .training import TrainingCheckpoint, TrainingNet, TrainingProgress
 
         self._check_device()
+        X32 = _float32_for_training(X_train, "the network's input")
+        y32 = _float32_for_training(y_train, "the network's target")
+        max_input = max(_max_abs(X32), _max_abs(y32))
         seed = self._seed()
         n_samples = X_train.shape[0]
         train_split = self._train_split(n_samples, seed)
@@ -214,28 +317,60 @@ class NeuralEstimatorMixin:
             int(np.ceil(self.validation_fraction * n_samples)) if train_split else 0
         )
         batch_size = min(self.batch_size, n_samples)
+        callbacks = self._training_callbacks(-(-n_fit // batch_size), loss_terms, max_input)
+        net = self._warm_net(X_train)
+        warm = net is not None
         devices = [torch.device(self.device)] if self.device.startswith("cuda") else []
         with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(seed)
-            net_class, placement = _training_net(self.device)
-            net = net_class(
-                module=self._build_module(X_train.shape[1], **module_kwargs),
-                criterion=self._build_criterion(),
-                optimizer=torch.optim.Adam,
-                lr=self.lr,
-                max_epochs=self.max_epochs,
-                batch_size=batch_size,
-                train_split=train_split,
-                callbacks=self._callbacks(steps_per_epoch=-(-n_fit // batch_size)),
-                verbose=int(self.verbose or 0),
-                iterator_train__shuffle=True,
-                **placement,
-                **self._net_kwargs(),
-            )
-            net.fit(np.asarray(X_train, dtype=np.float32), np.asarray(y_train, dtype=np.float32))
-            net = _release(net)
+            # a warm start draws new shuffles, not those of the first fit again
+            torch.manual_seed((seed + (len(net.history) if warm else 0)) % (2**31 - 1))
+            if warm:
+                net.callbacks = callbacks
+                net.batch_size = batch_size
+                net.amp = bool(getattr(self, "amp", False))
+                net.initialize_callbacks()
+            else:
+                net_class, placement = _training_net(TrainingNet, self.device)
+                net = net_class(
+                    module=self._build_module(X_train.shape[1], **module_kwargs),
+                    criterion=self._build_criterion(),
+                    optimizer=torch.optim.Adam,
+                    lr=self.lr,
+                    max_epochs=self.max_epochs,
+                    batch_size=batch_size,
+                    train_split=train_split,
+                    callbacks=callbacks,
+                    verbose=0,  # skspectra.training.TrainingProgress shows the progress
+                    iterator_train__shuffle=True,
+                    amp=bool(getattr(self, "amp", False)),
+                    **placement,
+                    **self._net_kwargs(),
+                )
+                net.initialize()
+            done = 0
+            checkpoint = _find_callback(net, TrainingCheckpoint)
+            if not warm and checkpoint is not None and checkpoint.resume and checkpoint.exists():
+                done = checkpoint.load(net)
+                if done > self.max_epochs:
+                    raise ValueError(
+                        f"the checkpoint in {checkpoint.dirname} holds {done} epochs but "
+                        f"max_epochs={self.max_epochs}; resume with max_epochs >= {done}."
+                    )
+            epochs = self.max_epochs if warm else self.max_epochs - done
+            progress = _find_callback(net, TrainingProgress)
+            if progress is not None:
+                progress.plan(len(net.history), len(net.history) + epochs)
+            try:
+                if epochs > 0:
+                    net.partial_fit(X32, y32, epochs=epochs, **_routing_kwargs())
+            finally:  # also when training raised: close the bar, put back signal handlers
+                for _, cb in net.callbacks_:
+                    if isinstance(cb, TrainingProgress | TrainingCheckpoint):
+                        cb.close()
+        net = _release(net)
         self.net_ = net
         self.history_ = net.history
+        self._net_input_shape_ = tuple(X_train.shape[1:])
         return net
 
     # -- inference ----------------------------------------------------------

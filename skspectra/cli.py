@@ -10,12 +10,12 @@ input ends with one line on stderr and exit status 1, never a traceback.
 import argparse
 import sys
 import time
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 
 from ._cli_score import add_score_parser, score
+from ._training_cli import add_training_options, interrupted, start_run
 
 __all__ = ["main"]
 
@@ -99,7 +99,8 @@ def _build_parser():
         "plotted anomaly; matched by file name (= spectrum id), else by WCS centre vs the "
         "spectrum's RA/Dec within 3 arcsec",
     )
-    anomalies.add_argument("--quiet", action="store_true", help="no epoch table or progress bar")
+    anomalies.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_training_options(anomalies)
     _add_images_parser(sub)
     add_score_parser(sub, _positive_int)
     return parser
@@ -186,7 +187,8 @@ def _add_images_parser(sub):
         help="CPU threads for torch (default: 1; on 32-pixel stamps, 2 threads ran slower "
         "than 1 on a shared 2-core machine)",
     )
-    images.add_argument("--quiet", action="store_true", help="no epoch table or progress bar")
+    images.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_training_options(images)
 
 
 def _fraction(text):
@@ -207,6 +209,7 @@ def _anomalies(args):
     from .anomaly_report import find_anomalies, write_anomaly_report
     from .io import check_training_spectra, load_gaia_xp_sample, load_spectra
 
+    args, run = start_run(args, "anomalies")
     t0 = time.perf_counter()
     data = load_spectra(args.paths) if args.paths else load_gaia_xp_sample()
     check_training_spectra(data)
@@ -227,6 +230,7 @@ def _anomalies(args):
         f"from {data.source}",
         file=sys.stderr,
     )
+    run.begin()
     model, scores, timings = find_anomalies(
         data.flux,
         data.ivar,
@@ -235,12 +239,16 @@ def _anomalies(args):
         noise="estimate" if args.ignore_ivar or not data.has_ivar else "auto",
         random_state=args.random_state,
         verbose=0 if args.quiet else 1,
+        callbacks=run.callbacks(),
+        device=args.device,
+        amp=args.amp,
     )
-    out = args.out or Path(f"skspectra-anomalies-{datetime.now():%Y%m%d-%H%M%S}")
+    out = run.out_dir
     extra = {
         "arguments": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
         "seed": args.random_state,
         "timings_s": {"load_s": t_load, **timings},
+        "checkpoint": run.record(),
     }
     if args.save_model is not None:
         grid = {"wavelength": data.wavelength, "wavelength_unit": data.wavelength_unit}
@@ -248,7 +256,7 @@ def _anomalies(args):
     if images is not None:
         extra["images"] = images
     out_dir = write_anomaly_report(
-        out, data, model, scores, top=args.top, extra=extra, cutouts=cutouts
+        out, data, model, scores, top=args.top, extra=extra, cutouts=cutouts, exist_ok=True
     )
     n_anomalies = int(np.sum(scores < model.offset_))
     print(
@@ -263,6 +271,7 @@ def _images(args):
     from .image_report import find_image_anomalies, write_image_report
     from .io import check_training_images, load_hubble_sample, load_images
 
+    args, run = start_run(args, "images")
     t0 = time.perf_counter()
     hdu = int(args.hdu) if args.hdu is not None and args.hdu.lstrip("-").isdigit() else args.hdu
     if args.paths:
@@ -279,6 +288,7 @@ def _images(args):
 
     threads = torch.get_num_threads()
     torch.set_num_threads(args.threads)
+    run.begin()
     try:
         model, scores, timings = find_image_anomalies(
             data.images,
@@ -287,18 +297,22 @@ def _images(args):
             max_epochs=args.epochs,
             random_state=args.random_state,
             verbose=0 if args.quiet else 1,
+            callbacks=run.callbacks(),
+            device=args.device,
+            amp=args.amp,
         )
     finally:
         torch.set_num_threads(threads)
-    out = args.out or Path(f"skspectra-images-{datetime.now():%Y%m%d-%H%M%S}")
+    out = run.out_dir
     extra = {
         "arguments": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
         "seed": args.random_state,
         "timings_s": {"load_s": t_load, **timings},
+        "checkpoint": run.record(),
     }
     if args.save_model is not None:
         extra["model_file"] = str(_save_model(model, args.save_model))
-    out_dir = write_image_report(out, data, model, scores, top=args.top, extra=extra)
+    out_dir = write_image_report(out, data, model, scores, top=args.top, extra=extra, exist_ok=True)
     n_anomalies = int(np.sum(scores < model.offset_))
     print(
         f"skspectra: {n_anomalies} anomalous images (contamination={args.contamination}); "
@@ -321,6 +335,8 @@ def main(argv=None):
 
     from astropy.utils.exceptions import AstropyWarning
 
+    from .training import TrainingInterrupted
+
     args = _build_parser().parse_args(argv)
     try:
         with warnings.catch_warnings():
@@ -333,6 +349,8 @@ def main(argv=None):
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"skspectra: error: {message}", file=sys.stderr)
         return 1
+    except TrainingInterrupted as exc:
+        return interrupted(exc, args.command)
     except KeyboardInterrupt:
         print("skspectra: interrupted", file=sys.stderr)
         return 130

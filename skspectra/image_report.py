@@ -5,6 +5,7 @@ This is the job behind ``skspectra images``; it only uses the public API.
 
 import json
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -27,6 +28,9 @@ def find_image_anomalies(
     random_state=0,
     verbose=1,
     inference_dtype="float32",
+    callbacks=None,
+    device="cpu",
+    amp=False,
 ):
     """Train an ImageAutoencoder on the images and score every one of them.
 
@@ -45,10 +49,16 @@ def find_image_anomalies(
     random_state : int, default=0
         Seed of the model.
     verbose : int, default=1
-        1 shows skorch's epoch table and a progress bar.
+        1 shows a progress bar over epochs with the loss and a validation line.
     inference_dtype : {'float32', 'float64'}, default='float32'
         Precision of scoring. float32 is about twice as fast; the scores then depend on
         how images are batched at the 1e-7 level, which does not change a ranking.
+    callbacks : list of skorch callbacks, default=None
+        Passed to the model (a checkpoint, say).
+    device : str, default="cpu"
+        PyTorch device to train and score on, e.g. "cuda".
+    amp : bool, default=False
+        Automatic mixed precision in training.
 
     Returns
     -------
@@ -68,6 +78,9 @@ def find_image_anomalies(
         random_state=random_state,
         verbose=verbose,
         inference_dtype=inference_dtype,
+        callbacks=callbacks,
+        device=device,
+        amp=amp,
     )
     t0 = time.perf_counter()
     model.fit(images, ivar=ivar)
@@ -77,7 +90,7 @@ def find_image_anomalies(
     return model, scores, {"fit_s": t1 - t0, "score_s": t2 - t1}
 
 
-def write_image_report(out_dir, data, model, scores, *, top=10, extra=None):
+def write_image_report(out_dir, data, model, scores, *, top=10, extra=None, exist_ok=False):
     """Write ``anomalies.csv``, reconstruction panels, a latent map and ``run.json``.
 
     Parameters
@@ -96,6 +109,9 @@ def write_image_report(out_dir, data, model, scores, *, top=10, extra=None):
         Number of most anomalous images to draw in ``top_anomalies.png``.
     extra : dict, default=None
         More entries for ``run.json`` (arguments, timings...).
+    exist_ok : bool, default=False
+        Write into ``out_dir`` even if it exists (a resumed run's directory,
+        which holds only its checkpoint); the report's files must not exist.
 
     Returns
     -------
@@ -111,8 +127,10 @@ def write_image_report(out_dir, data, model, scores, *, top=10, extra=None):
 
     from .plotting import ImageReconstructionDisplay, LatentDisplay
 
-    out_dir = unique_path(out_dir)
-    out_dir.mkdir(parents=True)
+    out_dir = Path(out_dir) if exist_ok else unique_path(out_dir)
+    if exist_ok and (out_dir / "run.json").exists():
+        raise ValueError(f"{out_dir} already holds a report (run.json); choose another directory.")
+    out_dir.mkdir(parents=True, exist_ok=exist_ok)
     t0 = time.perf_counter()
     scores = np.asarray(scores, dtype=float)
     order, is_anomaly, table = ranked_table(data, scores, model.offset_)

@@ -194,21 +194,19 @@ def accelerated(accelerator):
         _ACCELERATOR.reset(token)
 
 
-def _training_net(device):
+def _training_net(net_class, device):
     """The skorch net class to train with, and its device keyword arguments.
 
-    A plain :class:`skorch.NeuralNet` on ``device``, or, inside
-    :func:`accelerated`, one with skorch's ``AccelerateMixin`` that leaves
-    device placement to the accelerator.
+    ``net_class`` (a :class:`skorch.NeuralNet` subclass) on ``device``, or,
+    inside :func:`accelerated`, a subclass with skorch's ``AccelerateMixin``
+    that leaves device placement and mixed precision to the accelerator.
     """
-    from skorch import NeuralNet
-
     accelerator = _ACCELERATOR.get()
     if accelerator is None:
-        return NeuralNet, {"device": device}
+        return net_class, {"device": device}
     from skorch.hf import AccelerateMixin
 
-    class AcceleratedNet(AccelerateMixin, NeuralNet):
+    class AcceleratedNet(AccelerateMixin, net_class):
         def _initialize_accelerator(self):
             # accelerate wraps every module in DistributedDataParallel, which refuses
             # modules without trainable parameters, such as our losses: leave those out.
@@ -227,10 +225,8 @@ def _training_net(device):
 
 
 def _release(net):
-    """After training: the same net as a plain :class:`skorch.NeuralNet`, without the
-    accelerator (which does not pickle), on the device the accelerator trained on."""
-    from skorch import NeuralNet
-
+    """After training: the same net as an instance of the class it was built on, without
+    the accelerator (which does not pickle), on the device the accelerator trained on."""
     accelerator = getattr(net, "accelerator", None)
     if accelerator is None:
         return net
@@ -256,6 +252,6 @@ def _release(net):
         net.callbacks__print_log__sink = print
     for attr in ("accelerator", "unwrap_after_train", "_wrapped_with_accelerator"):
         vars(net).pop(attr, None)
-    net.__class__ = NeuralNet
+    net.__class__ = type(net).__bases__[1]  # AcceleratedNet(AccelerateMixin, net_class)
     net.device = str(accelerator.device)
     return net

@@ -69,7 +69,7 @@ def test_two_cpu_processes_with_gloo(tmp_path):
         assert info["world_size"] == 2
         assert info["distributed_type"] == "MULTI_CPU"
         assert info["backend"] == "gloo"
-        assert info["net_class"] == "NeuralNet"  # the accelerator is gone after fit
+        assert info["net_class"] == "TrainingNet"  # the accelerator is gone after fit
         assert info["scores_finite"] and info["pickles"]
     # DistributedDataParallel averages the gradients: both processes end with the same weights
     np.testing.assert_array_equal(ranks[0]["weights"], ranks[1]["weights"])

@@ -128,10 +128,23 @@ class ImageAutoencoder(
         Precision of inference. float64 makes results independent of how
         images are batched; float32 is about 2× faster.
     verbose : int, default=0
-        0 trains silently; 1 prints skorch's epoch table and a progress bar.
+        0 trains silently; 1 shows a progress bar over epochs with ETA and
+        the loss in readable units, then a validation line; 2 also prints
+        one line per epoch (:class:`skspectra.training.TrainingProgress`).
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling, augmentation and the
         validation split, without touching PyTorch's global random state.
+    warm_start : bool, default=False
+        When True and the estimator is fitted, ``fit`` continues training
+        ``net_`` (weights, Adam state, history) for ``max_epochs`` more
+        epochs, with the learning-rate schedule restarted; the
+        standardisation statistics are recomputed from the new ``X``, so use
+        it with data like the first. False trains a new network.
+    amp : bool, default=False
+        Automatic mixed precision in training: float16 autocast with a
+        gradient scaler on CUDA, bfloat16 autocast on CPU, where its speed
+        depends on the CPU's bfloat16 support. Inference follows
+        ``inference_dtype``. See :class:`skspectra.training.TrainingNet`.
 
     Attributes
     ----------
@@ -233,6 +246,8 @@ class ImageAutoencoder(
         inference_dtype="float64",
         verbose=0,
         random_state=None,
+        warm_start=False,
+        amp=False,
     ):
         self.n_components = n_components
         self.skip_connections = skip_connections
@@ -253,6 +268,8 @@ class ImageAutoencoder(
         self.inference_dtype = inference_dtype
         self.verbose = verbose
         self.random_state = random_state
+        self.warm_start = warm_start
+        self.amp = amp
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -284,6 +301,20 @@ class ImageAutoencoder(
     @property
     def _n_features_out(self):
         return self.n_components
+
+    def _terms(self, weight, ivar):
+        """What the progress bar shows: χ² per pixel with ivar on one band, else the MSE over
+        each band's variance (or the BCE per pixel)."""
+        from ..training import LossTerm, squared_error_terms
+
+        good = float(np.mean(weight > 0)) or 1.0
+        if self.loss == "bce":
+            text = "binary cross-entropy per unmasked pixel, nats"
+            return [LossTerm("BCE/pix", "loss", 1.0 / good, text)]
+        if ivar is not None and len(self.scale_) == 1:
+            return squared_error_terms(weight, float(self.scale_[0]) ** 2, chi2=True)
+        note = "" if ivar is None else "; each pixel weighted by ivar over its mean"
+        return squared_error_terms(weight > 0, chi2=False, note=note)
 
     # -- standardisation ----------------------------------------------------
     def _fit_standardization(self, images, weight):
@@ -347,7 +378,7 @@ class ImageAutoencoder(
         self._fit_standardization(images, weight)
         xs = self._standardize(images, weight)
         weight_norm = weight / np.mean(weight[weight > 0])
-        self._fit_net(xs, np.stack([xs, weight_norm], axis=1))
+        self._fit_net(xs, np.stack([xs, weight_norm], axis=1), loss_terms=self._terms(weight, ivar))
         residual = images - self._reconstruct(images, weight)
         self.residual_scale_ = _masked_robust_scale(residual, weight > 0)
         self._set_offset(self._score(images, weight, ivar is not None))

@@ -10,8 +10,15 @@ from torch import nn
 
 from ..base import NeuralEstimatorMixin
 from ..nn.regressor2d import MLP, ConvRegressor2d
+from ..training import LossTerm
 
 __all__ = ["ImageRegressor"]
+
+
+#: The loss on standardised targets, shown by the progress bar.
+_MSE_TERM = LossTerm(
+    "MSE/var", "loss", 1.0, "mean squared error of the targets over their variance (1 − R²)"
+)
 
 
 def _spread(values, axis):
@@ -81,10 +88,23 @@ class ImageRegressor(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin, Bas
         Precision of inference. float64 makes predictions independent of how
         samples are batched; float32 is faster.
     verbose : int, default=0
-        0 trains silently; 1 prints skorch's epoch table and a progress bar.
+        0 trains silently; 1 shows a progress bar over epochs with ETA and
+        the loss in readable units, then a validation line; 2 also prints
+        one line per epoch (:class:`skspectra.training.TrainingProgress`).
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling and the validation split,
         without touching PyTorch's global random state.
+    warm_start : bool, default=False
+        When True and the estimator is fitted, ``fit`` continues training
+        ``net_`` (weights, Adam state, history) for ``max_epochs`` more
+        epochs, with the learning-rate schedule restarted; the
+        standardisation statistics are recomputed from the new ``X``, so use
+        it with data like the first. False trains a new network.
+    amp : bool, default=False
+        Automatic mixed precision in training: float16 autocast with a
+        gradient scaler on CUDA, bfloat16 autocast on CPU, where its speed
+        depends on the CPU's bfloat16 support. Inference follows
+        ``inference_dtype``. See :class:`skspectra.training.TrainingNet`.
 
     Attributes
     ----------
@@ -173,6 +193,8 @@ class ImageRegressor(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin, Bas
         inference_dtype="float64",
         verbose=0,
         random_state=None,
+        warm_start=False,
+        amp=False,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.image_shape = image_shape
@@ -190,6 +212,8 @@ class ImageRegressor(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin, Bas
         self.inference_dtype = inference_dtype
         self.verbose = verbose
         self.random_state = random_state
+        self.warm_start = warm_start
+        self.amp = amp
 
     # -- layouts ------------------------------------------------------------
     def _hidden_sizes(self):
@@ -297,7 +321,11 @@ class ImageRegressor(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin, Bas
             images = X.reshape(len(X), *self.image_shape_)
             self.input_mean_, self.input_scale_ = _spread(images, axis=(0, 2, 3))
         self.target_mean_, self.target_scale_ = _spread(y2, axis=0)
-        self._fit_net(self._as_network_input(X), (y2 - self.target_mean_) / self.target_scale_)
+        self._fit_net(
+            self._as_network_input(X),
+            (y2 - self.target_mean_) / self.target_scale_,
+            loss_terms=[_MSE_TERM],
+        )
         return self
 
     # -- inference ----------------------------------------------------------

@@ -15,6 +15,7 @@ from ..nn.lines import (
     GaussianLineNet,
     MultiScaleRegressor1d,
 )
+from ..training import LossTerm
 from ._profiles import as_components, sort_components
 from ._refine import refine_components
 
@@ -117,10 +118,23 @@ class GaussianLineFitter(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin,
         spectra are batched; float32 is several times faster on CPU (4-6×
         measured for this network), so prefer it for large predictions.
     verbose : int, default=0
-        0 trains silently; 1 prints skorch's epoch table and a progress bar.
+        0 trains silently; 1 shows a progress bar over epochs with ETA and
+        the loss in readable units, then a validation line; 2 also prints
+        one line per epoch (:class:`skspectra.training.TrainingProgress`).
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling and the validation split,
         without touching PyTorch's global random state.
+    warm_start : bool, default=False
+        When True and the estimator is fitted, ``fit`` continues training
+        ``net_`` (weights, Adam state, history) for ``max_epochs`` more
+        epochs, with the learning-rate schedule restarted; the
+        standardisation statistics are recomputed from the new ``X``, so use
+        it with data like the first. False trains a new network.
+    amp : bool, default=False
+        Automatic mixed precision in training: float16 autocast with a
+        gradient scaler on CUDA, bfloat16 autocast on CPU, where its speed
+        depends on the CPU's bfloat16 support. Inference follows
+        ``inference_dtype``. See :class:`skspectra.training.TrainingNet`.
 
     Attributes
     ----------
@@ -269,6 +283,8 @@ class GaussianLineFitter(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin,
         inference_dtype="float64",
         verbose=0,
         random_state=None,
+        warm_start=False,
+        amp=False,
     ):
         self.max_components = max_components
         self.kernel_sizes = kernel_sizes
@@ -290,6 +306,8 @@ class GaussianLineFitter(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin,
         self.inference_dtype = inference_dtype
         self.verbose = verbose
         self.random_state = random_state
+        self.warm_start = warm_start
+        self.amp = amp
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -396,13 +414,19 @@ class GaussianLineFitter(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin,
         self.target_loc_, self.target_scale_ = _loc_scale(p, present)
         z = np.where(present[:, :, None], (p - self.target_loc_) / self.target_scale_, 0.0)
         target = np.concatenate([z, present[:, :, None]], axis=2)
-        self._fit_net(X / scale[:, None], target)
+        text = "the GaussianLineLoss: parameter error + existence + sparsity + reconstruction"
+        self._fit_net(X / scale[:, None], target, loss_terms=[LossTerm("loss", "loss", 1.0, text)])
 
     def _fit_generic(self, X, y):
         rms = float(np.sqrt(np.mean(np.square(X, dtype=np.float64))))
         self.flux_scale_ = rms if rms > 0 else 1.0
         self.target_loc_, self.target_scale_ = _loc_scale(y, np.ones(len(y), dtype=bool))
-        self._fit_net(X / self.flux_scale_, (y - self.target_loc_) / self.target_scale_)
+        text = "mean squared error of the targets over their variance (1 − R²)"
+        self._fit_net(
+            X / self.flux_scale_,
+            (y - self.target_loc_) / self.target_scale_,
+            loss_terms=[LossTerm("MSE/var", "loss", 1.0, text)],
+        )
 
     # -- inference ----------------------------------------------------------
     def _require_gaussian(self, method):

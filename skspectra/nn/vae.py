@@ -139,8 +139,9 @@ class ConvVAE1d(nn.Module):
         shift, scale : Tensor of shape (K,)
             Per-latent offset and positive factor.
         """
-        shift = torch.as_tensor(shift, dtype=self.decoder.head.weight.dtype)
-        scale = torch.as_tensor(scale, dtype=self.decoder.head.weight.dtype)
+        like = self.decoder.head.weight  # the module may live on a GPU
+        shift = torch.as_tensor(shift, dtype=like.dtype, device=like.device)
+        scale = torch.as_tensor(scale, dtype=like.dtype, device=like.device)
         k = self.n_components
         head = self.encoder.head
         head.weight[:k] /= scale[:, None]

@@ -8,6 +8,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..base import NeuralEstimatorMixin, check_ivar
 from ..nn import ConvAutoencoder1d, WeightedSquaredError
+from ..training import squared_error_terms
 from ._latent_density import LatentDensityMixin
 from ._outlier import CONTAMINATION_CONSTRAINT, ContaminationMixin
 from ._reconstruction import ReconstructionMixin
@@ -115,10 +116,23 @@ class SpectralCAE(
         Precision of inference. float64 makes results independent of how
         spectra are batched; float32 is about 2× faster.
     verbose : int, default=0
-        0 trains silently; 1 prints skorch's epoch table and a progress bar.
+        0 trains silently; 1 shows a progress bar over epochs with ETA and
+        the loss in readable units, then a validation line; 2 also prints
+        one line per epoch (:class:`skspectra.training.TrainingProgress`).
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling and the validation split,
         without touching PyTorch's global random state.
+    warm_start : bool, default=False
+        When True and the estimator is fitted, ``fit`` continues training
+        ``net_`` (weights, Adam state, history) for ``max_epochs`` more
+        epochs, with the learning-rate schedule restarted; the
+        standardisation statistics are recomputed from the new ``X``, so use
+        it with data like the first. False trains a new network.
+    amp : bool, default=False
+        Automatic mixed precision in training: float16 autocast with a
+        gradient scaler on CUDA, bfloat16 autocast on CPU, where its speed
+        depends on the CPU's bfloat16 support. Inference follows
+        ``inference_dtype``. See :class:`skspectra.training.TrainingNet`.
 
     Attributes
     ----------
@@ -249,6 +263,8 @@ class SpectralCAE(
         inference_dtype="float64",
         verbose=0,
         random_state=None,
+        warm_start=False,
+        amp=False,
     ):
         self.n_components = n_components
         self.n_filters = n_filters
@@ -270,6 +286,8 @@ class SpectralCAE(
         self.inference_dtype = inference_dtype
         self.verbose = verbose
         self.random_state = random_state
+        self.warm_start = warm_start
+        self.amp = amp
 
     # -- building blocks for NeuralEstimatorMixin ---------------------------
     def _build_module(self, n_features, linear_basis=None):
@@ -327,7 +345,15 @@ class SpectralCAE(
         Xs = self._standardize(X, weight)
         weight_norm = weight / np.mean(weight[weight > 0])
         basis = _principal_axes(Xs, self.n_components) if self.pca_init else None
-        self._fit_net(Xs, np.stack([Xs, weight_norm], axis=1), linear_basis=basis)
+        terms = squared_error_terms(
+            weight,
+            np.square(self.scale_),
+            chi2=self._uses_ivar_as_sigma(ivar),
+            note=f"; leaves out the worst {self.trim_fraction:.0%} of each batch"
+            if self.trim_fraction
+            else "",
+        )
+        self._fit_net(Xs, np.stack([Xs, weight_norm], axis=1), linear_basis=basis, loss_terms=terms)
         self._fit_residual_scale(X, ivar)
         self._fit_anomaly_scores(X, ivar)
         self._set_offset(self.score_samples(X, ivar=ivar))

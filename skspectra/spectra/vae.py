@@ -126,12 +126,25 @@ class SpectralVAE(
         Precision of inference. float64 makes results independent of how
         spectra are batched; float32 is about 2× faster.
     verbose : int, default=0
-        0 trains silently; 1 prints skorch's epoch table (with ``beta``, and
-        the two loss terms ``train_nll`` and ``train_kl``) and a progress bar.
+        0 trains silently; 1 shows a progress bar over epochs with ETA, the
+        χ² per pixel and the KL of the last epoch, then a validation line; 2
+        also prints one line per epoch. The history holds ``beta``,
+        ``train_nll`` and ``train_kl``.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, the reparametrisation noise, shuffling
         and the validation split, without touching PyTorch's global random
         state.
+    warm_start : bool, default=False
+        When True and the estimator is fitted, ``fit`` continues training
+        ``net_`` (weights, Adam state, history) for ``max_epochs`` more
+        epochs, with the learning-rate schedule restarted; the
+        standardisation statistics are recomputed from the new ``X``, so use
+        it with data like the first. False trains a new network.
+    amp : bool, default=False
+        Automatic mixed precision in training: float16 autocast with a
+        gradient scaler on CUDA, bfloat16 autocast on CPU, where its speed
+        depends on the CPU's bfloat16 support. Inference follows
+        ``inference_dtype``. See :class:`skspectra.training.TrainingNet`.
 
     Attributes
     ----------
@@ -312,6 +325,8 @@ class SpectralVAE(
         inference_dtype="float64",
         verbose=0,
         random_state=None,
+        warm_start=False,
+        amp=False,
     ):
         self.n_components = n_components
         self.beta = beta
@@ -331,6 +346,8 @@ class SpectralVAE(
         self.inference_dtype = inference_dtype
         self.verbose = verbose
         self.random_state = random_state
+        self.warm_start = warm_start
+        self.amp = amp
 
     # -- building blocks for NeuralEstimatorMixin ---------------------------
     def _build_module(self, n_features):
@@ -352,6 +369,20 @@ class SpectralVAE(
         if self.kl_warmup_epochs > 0:
             callbacks.append(("kl_warmup", KLWarmup(self.beta, self.kl_warmup_epochs)))
         return callbacks
+
+    def _terms(self, weight, ivar):
+        """What the progress bar shows: the χ² per pixel (Gaussian likelihood) and the KL."""
+        from ..training import LossTerm
+
+        kl = LossTerm("KL", "kl", 1.0, "KL divergence of the latent posterior from the prior, nats")
+        if self.likelihood != "gaussian":
+            return [LossTerm("-ELBO", "loss", 1.0, "negative ELBO per spectrum, nats"), kl]
+        n_good = float(np.mean(np.sum(weight > 0, axis=1)))
+        if ivar is None:
+            text = "mean squared residual per pixel, in flux units² (no ivar given)"
+            return [LossTerm("MSE", "nll", 2.0 / n_good, text), kl]
+        text = "reduced χ², Σ ivar (x − x̂)² per unmasked pixel (≈ 1 at the noise level)"
+        return [LossTerm("χ²/pix", "nll", 2.0 / n_good, text), kl]
 
     def _fit_standardization(self, X, weight):
         """Set ``mean_`` and a per-pixel ``scale_`` (the CAE uses one global scale).
@@ -404,7 +435,8 @@ class SpectralVAE(
         # chi2 = sum ivar (x - x_hat)^2 = sum (ivar s^2) ((x - m)/s - (x_hat - m)/s)^2:
         # the same in the standardised units the net works in.
         Xs = self._standardize(X, weight)
-        self._fit_net(Xs, np.stack([Xs, weight * self.scale_**2], axis=1))
+        y_train = np.stack([Xs, weight * self.scale_**2], axis=1)
+        self._fit_net(Xs, y_train, loss_terms=self._terms(weight, ivar))
         self._fit_latent_mixture(self._calibrate_latents(Xs))
         self.pixel_ivar_ = _pixel_ivar(weight)
         self._fit_residual_scale(X)

@@ -122,13 +122,14 @@ def test_seeding_is_local_and_reproducible(toy_spectra):
     assert not np.allclose(a, c)
 
 
-def test_verbose_prints_epoch_table(toy_spectra, capsys):
+def test_verbose_shows_progress_and_validation(toy_spectra, capsys):
     flux, _ = toy_spectra
     SpectralCAE(max_epochs=2, verbose=1, **SMALL).fit(flux)
-    out = capsys.readouterr()
-    assert "train_loss" in out.out and "valid_loss" in out.out
+    err = capsys.readouterr().err
+    assert "SpectralCAE epoch 2/2" in err and "SpectralCAE: validation (" in err
     SpectralCAE(max_epochs=2, verbose=0, **SMALL).fit(flux)
-    assert "train_loss" not in capsys.readouterr().out
+    out = capsys.readouterr()
+    assert out.out == "" and out.err == ""
 
 
 def test_callbacks_are_copied_and_used(toy_spectra):

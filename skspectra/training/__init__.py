@@ -1,0 +1,29 @@
+"""Training features shared by every skspectra estimator, as skorch callbacks.
+
+- :class:`TrainingProgress`: one progress bar over epochs, with ETA, the loss
+  in readable units (:class:`LossTerm`) and a validation summary; what
+  ``verbose=1`` shows.
+- :class:`StopOnNonFiniteLoss`: training that diverges stops with a
+  :class:`TrainingDivergedError` (a ``ValueError``) naming the likely cause.
+- :class:`TrainingCheckpoint`: a skorch ``Checkpoint`` every ``every`` epochs
+  that also saves the learning-rate schedule and the random state, saves and
+  stops on SIGINT/SIGTERM (:class:`TrainingInterrupted`), and resumes.
+- :class:`TrainingNet`: the skorch ``NeuralNet`` the estimators train, with
+  optional automatic mixed precision.
+"""
+
+from ._checkpoint import TrainingCheckpoint, TrainingInterrupted
+from ._guard import StopOnNonFiniteLoss, TrainingDivergedError
+from ._net import TrainingNet
+from ._progress import LossTerm, TrainingProgress, squared_error_terms
+
+__all__ = [
+    "LossTerm",
+    "StopOnNonFiniteLoss",
+    "TrainingCheckpoint",
+    "TrainingDivergedError",
+    "TrainingInterrupted",
+    "TrainingNet",
+    "TrainingProgress",
+    "squared_error_terms",
+]
