@@ -16,7 +16,7 @@ from ..nn.lines import (
     MultiScaleRegressor1d,
 )
 from ._profiles import as_components, sort_components
-from ._refine import refine_components
+from ._refine import refine_components, select_components
 
 __all__ = ["GaussianLineFitter"]
 
@@ -85,6 +85,18 @@ class GaussianLineFitter(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin,
         spectrum itself, weighted by ``ivar``, and report uncertainties.
         It acts only at prediction time: ``set_params(refine=True)`` on a
         fitted model needs no refit.
+    refine_n_components : {'bic', 'bic_prior', 'fixed'}, default='bic_prior'
+        With ``refine=True``, how the number of lines is chosen. ``'bic'``:
+        from the network's count ``K``, least squares with ``K - 1``, ``K``
+        and ``K + 1`` lines (and on while it helps) are compared by the
+        Bayesian information criterion; ``'bic_prior'``: the same, with the
+        network's count probabilities as a prior, ``BIC - 2 ln P(K)``;
+        ``'fixed'``: keep the network's count. See
+        :func:`~skspectra.lines.select_components`.
+    refine_continuum : {'linear', 'constant'} or None, default='linear'
+        With ``refine=True``, the polynomial continuum fitted under the
+        lines (a continuum left over after subtraction, or a sloped one).
+        None fits the lines on a zero baseline.
     refine_prior : (float, float, float) or None, default=None
         With ``refine=True``, regularise the least squares by a Gaussian prior
         centred on the network's lines (a maximum a posteriori fit), of
@@ -242,6 +254,8 @@ class GaussianLineFitter(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin,
         "existence_weight": [Interval(Real, 0, None, closed="left")],
         "reconstruction_weight": [Interval(Real, 0, None, closed="left")],
         "refine": ["boolean"],
+        "refine_n_components": [StrOptions({"bic", "bic_prior", "fixed"})],
+        "refine_continuum": [StrOptions({"linear", "constant"}), None],
         "refine_prior": ["array-like", None],
         "lr_schedule": [StrOptions({"cosine", "constant"})],
     }
@@ -258,6 +272,8 @@ class GaussianLineFitter(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin,
         existence_weight=1.0,
         reconstruction_weight=1.0,
         refine=False,
+        refine_n_components="bic_prior",
+        refine_continuum="linear",
         refine_prior=None,
         max_epochs=30,
         batch_size=64,
@@ -279,6 +295,8 @@ class GaussianLineFitter(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin,
         self.existence_weight = existence_weight
         self.reconstruction_weight = reconstruction_weight
         self.refine = refine
+        self.refine_n_components = refine_n_components
+        self.refine_continuum = refine_continuum
         self.refine_prior = refine_prior
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -440,14 +458,18 @@ class GaussianLineFitter(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin,
         if self.refine:
             weight = None if ivar is None else check_ivar(ivar, X)
             errors = np.zeros_like(lines)
-            for i in np.flatnonzero(detected.any(axis=1)):
-                d = detected[i]
-                lines[i, d], errors[i, d] = refine_components(
-                    X[i],
-                    lines[i, d],
-                    None if weight is None else weight[i],
-                    prior_width=self.refine_prior,
-                )
+            if self.refine_n_components == "fixed":
+                for i in np.flatnonzero(detected.any(axis=1)):
+                    d = detected[i]
+                    lines[i, d], errors[i, d] = refine_components(
+                        X[i],
+                        lines[i, d],
+                        None if weight is None else weight[i],
+                        prior_width=self.refine_prior,
+                        continuum=self.refine_continuum,
+                    )
+            else:
+                self._select(X, weight, lines, probability, detected, errors)
         order = np.argsort(np.where(detected, lines[:, :, 1], np.inf), axis=1, kind="stable")
         lines = np.take_along_axis(lines, order[:, :, None], axis=1)
         probability = np.take_along_axis(probability, order, axis=1)
@@ -457,6 +479,24 @@ class GaussianLineFitter(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin,
             errors = np.take_along_axis(errors, order[:, :, None], axis=1)
             errors[~detected] = 0.0
         return lines, probability, detected, errors
+
+    def _select(self, X, weight, lines, probability, detected, errors):
+        """Refine each spectrum's lines and choose their number; fills the arrays in place."""
+        prior = probability if self.refine_n_components == "bic_prior" else None
+        for i in range(len(X)):
+            out = select_components(
+                X[i],
+                lines[i, detected[i]],
+                None if weight is None else weight[i],
+                max_components=self.max_components,
+                continuum=self.refine_continuum,
+                count_probability=None if prior is None else prior[i],
+                prior_width=self.refine_prior,
+            )
+            n = out.n_components
+            lines[i], errors[i] = 0.0, 0.0
+            lines[i, :n], errors[i, :n] = out.components, out.errors
+            detected[i] = np.arange(self.max_components) < n
 
     def predict(self, X, ivar=None, return_std=False):
         """Predict the line parameters of spectra.
@@ -547,18 +587,23 @@ class GaussianLineFitter(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin,
                 table[f"{name}_err"] = errors[spectrum, component, j]
         return pd.DataFrame(table)
 
-    def predict_n_components(self, X):
+    def predict_n_components(self, X, ivar=None):
         """Number of lines detected in each spectrum.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_channels)
             Spectra on the training channels.
+        ivar : array-like of shape (n_samples, n_channels), default=None
+            Inverse variance (0 = masked), for ``refine=True``; see
+            :meth:`predict`.
 
         Returns
         -------
         n_components : ndarray of shape (n_samples,), int
-            Number of slots whose existence probability is >= 0.5.
+            Number of slots whose existence probability is >= 0.5, or with
+            ``refine=True`` the number the refinement chose (see
+            ``refine_n_components``).
 
         Raises
         ------
@@ -567,5 +612,7 @@ class GaussianLineFitter(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin,
         """
         X = self._validate_X(X)
         self._require_gaussian("predict_n_components")
+        if self.refine:
+            return np.count_nonzero(self._lines(X, ivar)[2], axis=1)
         _, probability = self._network_lines(X)
         return np.count_nonzero(probability >= 0.5, axis=1)
