@@ -394,6 +394,11 @@ def select_components(
     and :math:`n \ln(\mathrm{RSS}/n) + p \ln n` without, for ``p`` free
     parameters (3 per line plus the continuum's) and ``n`` used channels.
 
+    The local search is a hill-climb on the number of lines: both neighbours
+    of the best fit so far are fitted, from it, and the search moves to the
+    best until no neighbour is left to try; a number of lines reached along
+    two paths keeps the better fit.
+
     With ``fast=True``, ``K - 1`` is not fitted when every line has a Wald
     statistic :math:`(a / \sigma_a)^2` above :math:`2\,\Delta p \ln n`
     (twice the BIC cost of a line, :math:`\Delta p = 3`): dropping it would
@@ -416,19 +421,25 @@ def select_components(
     fits, crit, n_fits = {}, {}, 0
 
     def score(k, result):
+        """Record a fit of ``k`` lines, keeping the better one when ``k`` was fitted before."""
         value = problem.bic(result)
         if log_prior is not None:
             value -= 2.0 * log_prior[min(k, len(log_prior) - 1)]
-        fits[k], crit[k] = result, value
+        if k not in crit or value < crit[k]:
+            fits[k], crit[k] = result, value
+            expanded.discard((k, -1))
+            expanded.discard((k, +1))
 
     def fit_from(start, coef0, prior=None, centre=None):
         nonlocal n_fits
         n_fits += start.shape[0] > 0
-        return problem.fit(start, coef0, prior, centre)
+        result = problem.fit(start, coef0, prior, centre)
+        result.prior = prior
+        return result
 
     def grow(k):
         new, gain = problem.best_new_line(fits[k], sigmas)
-        return np.vstack([fits[k].components, new]), gain
+        return np.vstack([fits[k].components, new]), gain < 0.5 * line_cost
 
     def shrink(k):
         comps = fits[k].components
@@ -436,8 +447,9 @@ def select_components(
         with np.errstate(divide="ignore", invalid="ignore"):
             wald = np.where(np.isfinite(err[:, 0]), (comps[:, 0] / err[:, 0]) ** 2, 0.0)
         j = int(np.argmin(wald))
-        return np.delete(comps, j, axis=0), float(wald[j])
+        return np.delete(comps, j, axis=0), wald[j] > 2 * line_cost
 
+    expanded = set()
     k0 = min(components.shape[0], max_components)
     start = components[np.argsort(-np.abs(components[:, 0]), kind="stable")[:k0]]
     prior = None if prior_width is None or k0 == 0 else _prior_scale(start, prior_width)
@@ -448,27 +460,27 @@ def select_components(
             comps, _ = grow(k)
             score(k + 1, fit_from(comps, fits[k].continuum))
     else:
-        for direction in (-1, +1):
-            k = k0
-            while 0 <= k + direction <= max_components:
-                if direction < 0:
-                    comps, wald = shrink(k)
-                    if fast and k == k0 and wald > 2 * line_cost:
-                        break
-                else:
-                    comps, gain = grow(k)
-                    if fast and gain < 0.5 * line_cost:
-                        break
-                score(k + direction, fit_from(comps, fits[k].continuum))
-                if crit[k + direction] >= crit[k]:
-                    break
-                k += direction
-            if min(crit, key=crit.get) != k0:
-                break  # moving down helped: no need to look up
+        # Hill-climb on the number of lines: fit both neighbours of the best so far (each
+        # from the best's fit, less its weakest line or plus the best new one), move to the
+        # best, and stop when the best has no untried neighbour.
+        best = k0
+        while True:
+            for direction in (-1, +1):
+                k = best + direction
+                if not 0 <= k <= max_components or (best, direction) in expanded:
+                    continue
+                expanded.add((best, direction))
+                comps, clear = shrink(best) if direction < 0 else grow(best)
+                if not (fast and clear):
+                    score(k, fit_from(comps, fits[best].continuum))
+            new_best = min(crit, key=crit.get)
+            if new_best == best:
+                break
+            best = new_best
     best = min(crit, key=crit.get)
     chosen = fits[best]
     order = np.argsort(chosen.components[:, 1], kind="stable")
-    errors = problem.errors(chosen, prior if best == k0 else None)
+    errors = problem.errors(chosen, chosen.prior)
     return Bunch(
         components=chosen.components[order],
         errors=errors[order],
