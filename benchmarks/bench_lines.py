@@ -101,7 +101,7 @@ DEFAULT_REFINED = "GaussianLineFitter + refine (bic_prior)"
 TRAINING = {
     "wide": dict(
         data=dict(n_channels=256, preset="wide"),
-        fitter=dict(max_components=3, max_epochs=8, batch_size=128),
+        fitter=dict(max_components=3, max_epochs=6, batch_size=128),
         n_train=20_000,
     ),
     "seed": dict(

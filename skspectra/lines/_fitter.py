@@ -49,14 +49,16 @@ def _cells(n_features):
 
 
 def _dense_targets(z, mean, present, n_features):
-    """Targets of the dense head, shape (n, 4, n_cells): heatmap, centre fraction, z(ln σ), z(a).
+    """Targets of the dense head, shape (n, 5, n_cells): heatmap, centre fraction, z(ln σ),
+    z(a), and the number of lines (in every cell).
 
     A line at ``mean`` (channels) lies in cell ``floor((mean + 0.5) / stride)``; the heatmap
     is 1 there and falls as a Gaussian of one cell around it (CenterNet's target).
     """
     n, k = present.shape
     n_cells, stride = _cells(n_features)
-    target = np.zeros((n, 4, n_cells))
+    target = np.zeros((n, 5, n_cells))
+    target[:, 4] = present.sum(axis=1)[:, None]
     position = (mean + 0.5) / stride
     cell = np.clip(np.floor(position), 0, n_cells - 1).astype(int)
     fraction = np.clip(position - cell, 0.0, 1.0)
@@ -72,25 +74,35 @@ def _dense_targets(z, mean, present, n_features):
 
 
 def _decode_peaks(out, max_components, n_features):
-    """Lines from the dense head's output ``(n, 4, n_cells)``: the ``max_components`` highest
-    local maxima of the heatmap. Returns ``z`` (n, K, 3) holding (z(a), mean in channels,
-    z(ln σ)) and their probabilities (n, K), both by decreasing probability (0 where there
-    are fewer peaks)."""
-    n, _, n_cells = out.shape
+    """Lines from the dense head's outputs ``(dense (n, 4, n_cells), count logits (n, K+1))``.
+
+    The cells are picked greedily by decreasing heatmap probability, each pick ruling out
+    its two neighbours (non-maximum suppression), ``max_components`` times. Returns ``z``
+    (n, K, 3) holding (z(a), mean in channels, z(ln σ)) of the picks in that order, and
+    for pick ``j`` the count head's probability that there are more than ``j`` lines.
+    """
+    dense, count_logits = out
+    n, _, n_cells = dense.shape
     _, stride = _cells(n_features)
-    heat = expit(out[:, 0])
-    padded = np.pad(heat, ((0, 0), (1, 1)), constant_values=-1.0)
-    peak = (heat >= padded[:, :-2]) & (heat > padded[:, 2:])
-    score = np.where(peak, heat, 0.0)
+    heat = expit(dense[:, 0])
+    rows = np.arange(n)
     k = min(max_components, n_cells)
-    cell = np.argsort(-score, axis=1, kind="stable")[:, :k]
-    rows = np.arange(n)[:, None]
-    probability = np.zeros((n, max_components))
-    probability[:, :k] = score[rows, cell]
+    cell = np.zeros((n, k), dtype=int)
+    free = heat.copy()
+    for j in range(k):
+        cell[:, j] = np.argmax(free, axis=1)
+        for step in (-1, 0, 1):
+            free[rows, np.clip(cell[:, j] + step, 0, n_cells - 1)] = -1.0
+    count = np.exp(count_logits - count_logits.max(axis=1, keepdims=True))
+    count /= count.sum(axis=1, keepdims=True)
+    more = 1.0 - np.cumsum(count, axis=1)[:, :-1]  # P(K > j), j = 0..K-1
+    probability = np.clip(more, 0.0, 1.0)
+    probability[:, k:] = 0.0
+    rows = rows[:, None]
     z = np.zeros((n, max_components, 3))
-    z[:, :k, 0] = out[rows, 3, cell]
-    z[:, :k, 1] = stride * (cell + expit(out[rows, 1, cell])) - 0.5
-    z[:, :k, 2] = out[rows, 2, cell]
+    z[:, :k, 0] = dense[rows, 3, cell]
+    z[:, :k, 1] = stride * (cell + expit(dense[rows, 1, cell])) - 0.5
+    z[:, :k, 2] = dense[rows, 2, cell]
     return z, probability
 
 
@@ -123,13 +135,14 @@ class GaussianLineFitter(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin,
         How the network reads lines off its features. ``'dense'``: a
         detector (:class:`skspectra.nn.GaussianLineDetector`) that predicts,
         for every cell of two channels, the probability that a line centre
-        falls in it and that line's parameters; lines are the peaks of that
-        heatmap above ``threshold``, the ``max_components`` highest kept.
+        falls in it and that line's parameters, and a count head the number
+        of lines ``K``; the lines are the ``K`` highest peaks of the heatmap.
         ``'slots'``: a fully connected head with ``max_components`` ordered
         slots (:class:`skspectra.nn.GaussianLineNet`), the seed project's
         design. See Notes.
     threshold : float in (0, 1), default=0.5
-        Probability above which a line counts as detected.
+        A spectrum has more than ``k`` lines when the network's probability of
+        that is at least ``threshold`` (0.5: the median of the count).
     kernel_sizes : tuple of int, default=(3, 9, 27)
         Kernel sizes of the parallel convolutions of each block, in
         channels (odd). After ``b`` blocks a kernel spans ``2**b`` times more
@@ -428,7 +441,7 @@ class GaussianLineFitter(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin,
     def _build_module(self, n_features):
         trunk = (self._kernel_sizes(), self.n_filters, self.n_blocks, self.hidden_size)
         if self.target_type_ == "gaussian" and self.head == "dense":
-            return GaussianLineDetector(n_features, *trunk)
+            return GaussianLineDetector(n_features, self.max_components, *trunk)
         if self.target_type_ == "gaussian":
             return GaussianLineNet(n_features, self.max_components, *trunk)
         return MultiScaleRegressor1d(n_features, self.n_outputs_, *trunk)
