@@ -53,6 +53,7 @@ def make_objective(X_train, y_train, X_valid, y_valid, max_epochs, seed):
         )
         fitter = GaussianLineFitter(
             max_components=3,
+            head="slots",  # the three loss weights tuned here are the slot head's
             kernel_sizes=kernel_sizes,
             n_filters=4,
             hidden_size=64,

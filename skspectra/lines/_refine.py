@@ -399,12 +399,15 @@ def select_components(
     best until no neighbour is left to try; a number of lines reached along
     two paths keeps the better fit.
 
-    With ``fast=True``, ``K - 1`` is not fitted when every line has a Wald
-    statistic :math:`(a / \sigma_a)^2` above :math:`2\,\Delta p \ln n`
-    (twice the BIC cost of a line, :math:`\Delta p = 3`): dropping it would
-    raise χ² by about that much, far more than it saves. ``K + 1`` is not
-    fitted when the best new line of the matched filter gains less than
-    :math:`0.5\,\Delta p \ln n` in χ² (in units of the noise).
+    With ``fast=True``, fits whose outcome is clear are skipped. Let
+    :math:`B` be the change of χ² at which ``K ± 1`` lines score as well as
+    ``K``: :math:`B = \Delta p \ln n` for one line more (:math:`\Delta p =
+    3`), :math:`-\Delta p \ln n` for one fewer, each plus
+    :math:`2 \ln (P(K) / P(K \pm 1))` with ``count_probability``. ``K - 1``
+    is not fitted when every line has a Wald statistic
+    :math:`(a / \sigma_a)^2` (the rise of χ² its removal causes) above
+    :math:`2 |B|`; ``K + 1`` is not fitted when the best new line of the
+    matched filter lowers χ² by less than :math:`B / 2`.
 
     References
     ----------
@@ -437,9 +440,18 @@ def select_components(
         result.prior = prior
         return result
 
+    def prior_odds(k_more, k_fewer):
+        """2 ln(P(k_fewer) / P(k_more)): the χ² a line must gain to beat the prior."""
+        if log_prior is None:
+            return 0.0
+        last = len(log_prior) - 1
+        return 2.0 * (log_prior[min(k_fewer, last)] - log_prior[min(k_more, last)])
+
     def grow(k):
         new, gain = problem.best_new_line(fits[k], sigmas)
-        return np.vstack([fits[k].components, new]), gain < 0.5 * line_cost
+        # One line more pays if it lowers χ² by more than this.
+        break_even = line_cost + prior_odds(k + 1, k)
+        return np.vstack([fits[k].components, new]), gain < 0.5 * break_even
 
     def shrink(k):
         comps = fits[k].components
@@ -447,7 +459,9 @@ def select_components(
         with np.errstate(divide="ignore", invalid="ignore"):
             wald = np.where(np.isfinite(err[:, 0]), (comps[:, 0] / err[:, 0]) ** 2, 0.0)
         j = int(np.argmin(wald))
-        return np.delete(comps, j, axis=0), wald[j] > 2 * line_cost
+        # Dropping the line raises χ² by about its Wald statistic; it pays below this.
+        break_even = line_cost + prior_odds(k, k - 1)
+        return np.delete(comps, j, axis=0), wald[j] > 2 * max(break_even, 0.0)
 
     expanded = set()
     k0 = min(components.shape[0], max_components)

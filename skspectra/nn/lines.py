@@ -98,7 +98,7 @@ class MultiScaleEncoder1d(nn.Module):
     ``forward``: ``(B, L)`` → ``(B, hidden_size)``.
     """
 
-    def __init__(self, n_features, max_components, kernel_sizes, n_filters, n_blocks, hidden_size):
+    def __init__(self, n_features, kernel_sizes, n_filters, n_blocks, hidden_size):
         super().__init__()
         width = n_filters * len(kernel_sizes)
         lengths = pooled_lengths(n_features, n_blocks)
