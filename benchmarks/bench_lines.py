@@ -125,8 +125,9 @@ TRAINING = {
             sigma_range=(20.0 / GAUSSIAN_SIGMA_TO_FWHM, 80.0 / GAUSSIAN_SIGMA_TO_FWHM),
             noise_range=0.05,
         ),
-        fitter=dict(max_components=3, max_epochs=10, batch_size=128),
-        n_train=16_000,
+        # Cut from 16,000 x 10 epochs (slot head) to fit the shared machine's budget.
+        fitter=dict(max_components=3, max_epochs=6, batch_size=128),
+        n_train=8_000,
     ),
 }
 #: Evaluation settings: their data, the network they use, and the peers that run.
@@ -330,19 +331,35 @@ def run_setting(setting, args, fitters):
         walls.append(timed(fast.predict, X_speed)[1])
         cpus.append(time.process_time() - cpu)
     speed[NET] = len(X_speed) / min(walls)
-    speed_cpu = len(X_speed) / min(cpus)
+    speed_cpu_network = len(X_speed) / min(cpus)
     preds[NET] = fast.predict(X)
 
-    # The refinements and least squares, interleaved, so that load changes hit them alike.
+    # The refinements and least squares run interleaved, chunk by chunk, in a rotating
+    # order, so that the load of other jobs hits them alike; wall and CPU time are summed.
     print(f"[{setting}] refinement and least squares + BIC...", file=sys.stderr)
-    for method, select in REFINED.items():
-        refined = fitter.set_params(refine=True, refine_n_components=select)
-        preds[method], seconds = timed(refined.predict, X)
-        speed[method] = n_test / seconds
-        if method == DEFAULT_REFINED:
-            comps, seconds = timed(lambda: [lsq_bic_decompose(x, k) for x in X])
-            preds[LSQ] = as_table(comps, k)
-            speed[LSQ] = n_test / seconds
+    runners = {
+        method: (
+            lambda Xc, sel=select: fitter.set_params(refine=True, refine_n_components=sel).predict(
+                Xc
+            )
+        )
+        for method, select in REFINED.items()
+    }
+    runners[LSQ] = lambda Xc: as_table([lsq_bic_decompose(x, k) for x in Xc], k)
+    parts = {m: [] for m in runners}
+    wall, cpu = dict.fromkeys(runners, 0.0), dict.fromkeys(runners, 0.0)
+    order = list(runners)
+    for i, idx in enumerate(np.array_split(np.arange(n_test), 10)):
+        for method in order[i % len(order) :] + order[: i % len(order)]:
+            start, start_cpu = time.perf_counter(), time.process_time()
+            parts[method].append(runners[method](X[idx]))
+            wall[method] += time.perf_counter() - start
+            cpu[method] += time.process_time() - start_cpu
+    speed_cpu = {}
+    for method in runners:
+        preds[method] = np.vstack(parts[method])
+        speed[method] = n_test / wall[method]
+        speed_cpu[method] = n_test / cpu[method]
     fitter.set_params(refine=False, inference_dtype="float64")
 
     if cfg.get("rf", True):
@@ -390,7 +407,9 @@ def run_setting(setting, args, fitters):
         group_sizes={g: int(m.sum()) for g, m in masks.items()},
         speed=speed,
         speed_ratio_to_lsq={m: v / speed[LSQ] for m, v in speed.items()},
-        speed_cpu_network=speed_cpu,
+        speed_cpu=speed_cpu,
+        speed_cpu_ratio_to_lsq={m: v / speed_cpu[LSQ] for m, v in speed_cpu.items()},
+        speed_cpu_network=speed_cpu_network,
         speed_all_runs_network=[len(X_speed) / w for w in walls],
         scores=results,
         phspectra_note=phspectra_note,
@@ -414,7 +433,8 @@ def print_setting(name, res):
         "R² mean",
         "R² sigma",
         "spectra/s",
-        "× LSQ+BIC speed",
+        "× LSQ+BIC (wall)",
+        "× LSQ+BIC (CPU)",
     ]
     rows = []
     for method, s in res["scores"].items():
@@ -422,15 +442,21 @@ def print_setting(name, res):
         rows.append(
             [method]
             + [fmt(a[q]) for q in ("count_accuracy", "f1", "r2_amplitude", "r2_mean", "r2_sigma")]
-            + [f"{res['speed'][method]:,.0f}", f"{res['speed_ratio_to_lsq'][method]:.2f}"]
+            + [
+                f"{res['speed'][method]:,.0f}",
+                f"{res['speed_ratio_to_lsq'][method]:.2f}",
+                fmt(res["speed_cpu_ratio_to_lsq"].get(method), 2),
+            ]
         )
     print(markdown_table(header, rows))
     runs = ", ".join(f"{v:,.0f}" for v in res["speed_all_runs_network"])
     print(
         f"\nGaussianLineFitter speed: float32, batches of 1024, torch on 1 thread; best of "
         f"3 runs ({runs} spectra/s of wall time; {res['speed_cpu_network']:,.0f} per CPU "
-        "second). Other methods: one run, one spectrum at a time in Python. The machine "
-        "was shared with other jobs: compare speeds within this table."
+        "second). Refinements and least squares + BIC: one spectrum at a time in Python, run "
+        "interleaved in 10 chunks; the CPU ratio is that of their process CPU times, which "
+        "other jobs on the shared machine disturb less than wall time. Other methods: one "
+        "run. Compare speeds within this table only."
     )
     group_names = [g for g in res["group_sizes"] if g != "all" and res["group_sizes"][g]]
     for title, q in (("Count accuracy", "count_accuracy"), ("F1", "f1")):
@@ -498,12 +524,13 @@ def targets(all_results):
                 ref["count_accuracy"] > lsq["count_accuracy"],
             )
             ratio = sp[method] / sp[LSQ]
+            ratio_cpu = res["speed_cpu_ratio_to_lsq"][method]
             check(
                 setting,
                 method,
-                "speed ≥ 2 × LSQ+BIC",
-                f"{ratio:.2f} × ({sp[method]:,.0f} vs {sp[LSQ]:,.0f}/s)",
-                ratio >= TARGETS["refine_speed_ratio"],
+                "speed ≥ 2 × LSQ+BIC (CPU; wall)",
+                f"{ratio_cpu:.2f} ×; {ratio:.2f} × ({sp[method]:,.0f} vs {sp[LSQ]:,.0f}/s)",
+                ratio_cpu >= TARGETS["refine_speed_ratio"],
             )
     print("\n### Targets (issue 10)\n")
     print(markdown_table(["setting", "method", "target", "value", "met?"], rows, align="lllrl"))
@@ -656,7 +683,10 @@ def main(argv=None):
         sdss=None if sdss is None else sdss.to_dict(orient="records"),
         seconds=time.perf_counter() - start,
     )
-    name = "bench_lines_quick.json" if args.quick else "bench_lines.json"
+    name = "bench_lines" + (
+        "" if args.settings == DEFAULT_SETTINGS else "_" + "_".join(args.settings)
+    )
+    name += "_quick.json" if args.quick else ".json"
     print(f"\nwrote {write_json(payload, name)} in {payload['seconds']:.0f} s", file=sys.stderr)
 
 
