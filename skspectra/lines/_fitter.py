@@ -692,8 +692,10 @@ class GaussianLineFitter(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin,
             One row per detected line, with columns ``spectrum`` (row of
             ``X``), ``component`` (0, 1, ... by increasing mean),
             ``amplitude`` (flux units), ``mean`` and ``sigma`` (channels),
-            ``probability`` (that the line exists, from the existence head),
-            and with ``refine=True`` their one-sigma uncertainties
+            ``probability`` (that the line exists: with the dense head, the
+            count head's probability that there are more than ``j`` lines for
+            the line ranked ``j`` by the heatmap; with the slot head, the
+            existence head's), and with ``refine=True`` their one-sigma uncertainties
             ``amplitude_err``, ``mean_err``, ``sigma_err``. Spectra with no
             detected line have no row; ``groupby("spectrum")`` splits it.
 
