@@ -5,7 +5,7 @@ import pytest
 import torch
 from scipy.special import logit
 
-from skspectra.lines._fitter import _cells, _decode_peaks, _dense_targets
+from skspectra.lines._dense import _cells, _decode_peaks, _dense_targets
 from skspectra.nn.lines import DenseLineLoss, GaussianLineDetector
 
 
