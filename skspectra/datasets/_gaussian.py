@@ -1,15 +1,71 @@
-"""Synthetic spectra made of Gaussian lines on a flat zero baseline, with known parameters."""
+"""Synthetic spectra of Gaussian lines, on a zero or sloped continuum, with known parameters."""
 
 import numbers
 
 import numpy as np
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
-__all__ = ["make_gaussian_spectra"]
+__all__ = ["gaussian_spectra_preset", "make_gaussian_spectra"]
 
 # How many times a spectrum's means are redrawn to honour ``min_separation``.
 _MAX_SEPARATION_TRIES = 1000
+
+# Defaults of the parameters a preset may set (``None`` in the signature means these).
+_DEFAULTS = {
+    "n_components": (1, 3),
+    "amplitude_range": (0.5, 4.0),
+    "sigma_range": (2.0, 12.0),
+    "noise_range": (0.05, 0.25),
+    "snr_range": None,
+    "continuum_offset_range": 0.0,
+    "continuum_slope_range": 0.0,
+    "log_uniform": False,
+}
+PRESET_NAMES = ("wide", "heldout")
+
+
+def gaussian_spectra_preset(name):
+    """The parameters of a named :func:`make_gaussian_spectra` setting.
+
+    Parameters
+    ----------
+    name : {'wide', 'heldout'}
+        ``'wide'``: the mixture :class:`~skspectra.lines.GaussianLineFitter`'s
+        defaults were tuned on; ``'heldout'``: the evaluation setting of
+        issue 10. See :func:`make_gaussian_spectra`, Notes.
+
+    Returns
+    -------
+    params : dict
+        Keyword arguments of :func:`make_gaussian_spectra` (a new dict).
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a preset.
+    """
+    if name == "wide":
+        return dict(
+            n_components=(0, 3),
+            sigma_range=(1.0, 24.0),
+            noise_range=(0.05, 0.25),
+            snr_range=(2.0, 50.0),
+            continuum_offset_range=(-20.0, 20.0),
+            continuum_slope_range=(-30.0, 30.0),
+            log_uniform=True,
+        )
+    if name == "heldout":
+        return dict(
+            n_components=(1, 3),
+            sigma_range=(2.0, 12.0),
+            noise_range=(0.05, 0.25),
+            snr_range=(3.0, 20.0),
+            continuum_offset_range=(-3.0, 3.0),
+            continuum_slope_range=(-10.0, 10.0),
+            log_uniform=False,
+        )
+    raise ValueError(f"preset must be one of {PRESET_NAMES} or None, got {name!r}.")
 
 
 def _check_range(name, value, *, low=None, strict=False):
@@ -74,11 +130,16 @@ def _draw_means(rng, n_samples, max_components, mean_range, min_separation, n_ac
     {
         "n_samples": [Interval(numbers.Integral, 1, None, closed="left")],
         "n_channels": [Interval(numbers.Integral, 1, None, closed="left")],
-        "n_components": ["array-like", Interval(numbers.Integral, 1, None, closed="left")],
-        "amplitude_range": ["array-like", numbers.Real],
+        "preset": [StrOptions(set(PRESET_NAMES)), None],
+        "n_components": ["array-like", Interval(numbers.Integral, 1, None, closed="left"), None],
+        "amplitude_range": ["array-like", numbers.Real, None],
         "mean_range": ["array-like", numbers.Real, None],
-        "sigma_range": ["array-like", numbers.Real],
-        "noise_range": ["array-like", numbers.Real],
+        "sigma_range": ["array-like", numbers.Real, None],
+        "noise_range": ["array-like", numbers.Real, None],
+        "snr_range": ["array-like", numbers.Real, None],
+        "continuum_offset_range": ["array-like", numbers.Real, None],
+        "continuum_slope_range": ["array-like", numbers.Real, None],
+        "log_uniform": ["boolean", None],
         "min_separation": [Interval(numbers.Real, 0, None, closed="left")],
         "return_params": ["boolean"],
         "random_state": ["random_state"],
@@ -89,22 +150,27 @@ def make_gaussian_spectra(
     n_samples=1000,
     n_channels=256,
     *,
-    n_components=(1, 3),
-    amplitude_range=(0.5, 4.0),
+    preset=None,
+    n_components=None,
+    amplitude_range=None,
     mean_range=None,
-    sigma_range=(2.0, 12.0),
-    noise_range=(0.05, 0.25),
+    sigma_range=None,
+    noise_range=None,
+    snr_range=None,
+    continuum_offset_range=None,
+    continuum_slope_range=None,
+    log_uniform=None,
     min_separation=0.0,
     return_params=False,
     random_state=None,
 ):
     r"""Generate noisy spectra made of a random number of Gaussian lines.
 
-    Each spectrum is a sum of Gaussian components on a zero baseline,
-    sampled at the channels ``x = 0, 1, ..., n_channels - 1``, plus white
-    Gaussian noise. Every quantity is drawn uniformly and independently:
+    Each spectrum is a sum of Gaussian components, on a zero or linear
+    continuum, sampled at the channels ``x = 0, 1, ..., n_channels - 1``,
+    plus white Gaussian noise. Every quantity is drawn independently:
     the number of components, then for each component its amplitude, mean
-    and sigma, and for each spectrum its noise level.
+    and sigma, and for each spectrum its noise level and continuum.
 
     Read more in the documentation of :class:`skspectra.lines.GaussianLineFitter`,
     which learns the inverse mapping.
@@ -115,24 +181,50 @@ def make_gaussian_spectra(
         Number of spectra.
     n_channels : int, default=256
         Number of channels (pixels) per spectrum.
-    n_components : int or (int, int), default=(1, 3)
+    preset : {'wide', 'heldout'} or None, default=None
+        A named setting (see Notes and :func:`gaussian_spectra_preset`): it
+        gives the parameters below their values, except those passed
+        explicitly (not None). ``'wide'`` is the training mixture that
+        :class:`~skspectra.lines.GaussianLineFitter`'s defaults were tuned
+        on; ``'heldout'`` the evaluation setting of ``benchmarks/bench_lines.py``.
+    n_components : int or (int, int), default=None
         Number of components per spectrum: a fixed number, or the inclusive
         ``(min, max)`` range it is drawn from uniformly. ``min`` may be 0
         (noise-only spectra). ``max`` sets the width of ``params``.
-    amplitude_range : float or (float, float), default=(0.5, 4.0)
+        None means the preset's, else ``(1, 3)``.
+    amplitude_range : float or (float, float), default=None
         Range of the peak heights, in flux units. A single number fixes it.
-        Negative values make absorption lines.
+        Negative values make absorption lines. Ignored when ``snr_range``
+        is set. None means ``(0.5, 4.0)``.
     mean_range : float or (float, float), default=None
         Range of the line centres, in channels. ``None`` means
         ``(0.1 * (n_channels - 1), 0.9 * (n_channels - 1))``.
-    sigma_range : float or (float, float), default=(2.0, 12.0)
+    sigma_range : float or (float, float), default=None
         Range of the Gaussian standard deviations, in channels (> 0). The
         full width at half maximum is ``GAUSSIAN_SIGMA_TO_FWHM * sigma``
-        (≈ 2.3548 σ).
-    noise_range : float or (float, float), default=(0.05, 0.25)
+        (≈ 2.3548 σ). None means the preset's, else ``(2.0, 12.0)``.
+    noise_range : float or (float, float), default=None
         Range of the standard deviation of the white noise of each spectrum,
         in flux units (>= 0). A single number gives every spectrum the same
-        noise.
+        noise. None means the preset's, else ``(0.05, 0.25)``.
+    snr_range : float or (float, float), default=None
+        If set, each line's amplitude is its peak signal-to-noise ratio,
+        drawn from this range, times the noise of its spectrum (so
+        ``amplitude_range`` is not used); negative values make absorption
+        lines. None means the preset's, else amplitudes from
+        ``amplitude_range``.
+    continuum_offset_range : float or (float, float), default=None
+        Range of the continuum level at the central channel, in units of
+        the spectrum's noise. None means the preset's, else 0.
+    continuum_slope_range : float or (float, float), default=None
+        Range of the continuum's rise from the first to the last channel,
+        in units of the spectrum's noise (negative: falling). None means the
+        preset's, else 0.
+    log_uniform : bool, default=None
+        If True, ``sigma_range`` and ``snr_range`` are sampled uniformly in
+        their logarithm (every octave equally often), which mixes narrow and
+        broad, faint and bright lines evenly; both ranges must then be
+        positive. None means the preset's, else False.
     min_separation : float, default=0.0
         Smallest distance, in channels, between the means of two components
         of the same spectrum; spectra that break it are redrawn. 0 allows
@@ -153,7 +245,7 @@ def make_gaussian_spectra(
         Spectra with fewer than ``max_components`` lines are padded at the
         end with ``(0, 0, 0)``: amplitude 0 marks an absent component.
         This is the layout :class:`~skspectra.lines.GaussianLineFitter`
-        fits and predicts.
+        fits and predicts. The continuum is not in it.
     noise : ndarray of shape (n_samples,)
         Only if ``return_params``. The noise standard deviation of each
         spectrum, in flux units.
@@ -162,12 +254,14 @@ def make_gaussian_spectra(
     ------
     ValueError
         If a range is not a number or an ordered pair, ``sigma_range`` is not
-        positive, ``noise_range`` is negative, or ``min_separation`` cannot be
-        met within ``mean_range``.
+        positive, ``noise_range`` is negative, ``log_uniform`` is set with a
+        range that is not positive, ``preset`` is unknown, or
+        ``min_separation`` cannot be met within ``mean_range``.
 
     See Also
     --------
     skspectra.lines.gaussian_sum : Render spectra from a parameter table.
+    gaussian_spectra_preset : The parameters of the presets.
 
     Notes
     -----
@@ -176,7 +270,25 @@ def make_gaussian_spectra(
     .. math::
 
         f(x) = \sum_{k=1}^{n} a_k \exp\left(-\frac{(x - \mu_k)^2}{2\sigma_k^2}\right)
-               + \epsilon(x), \qquad \epsilon \sim \mathcal{N}(0, s^2).
+               + s\,(b_0 + b_1 t(x)) + \epsilon(x), \qquad \epsilon \sim \mathcal{N}(0, s^2),
+
+    with :math:`t` running from -1/2 to 1/2 over the channels, :math:`b_0`
+    drawn from ``continuum_offset_range`` and :math:`b_1` from
+    ``continuum_slope_range``, and, with ``snr_range``,
+    :math:`a_k = s \cdot \mathrm{SNR}_k`.
+
+    **Presets.**
+
+    ``'wide'`` (the training mixture): 0 to 3 lines; sigma log-uniform in
+    1-24 channels; peak S/N log-uniform in 2-50; continuum offset
+    U(-20, 20) and end-to-end slope U(-30, 30) noise sigmas; noise
+    U(0.05, 0.25). It spans and overlaps the ``'heldout'`` setting on every
+    axis, as real line windows do (narrow and broad lines, faint and bright,
+    flat and tilted continua).
+
+    ``'heldout'`` (issue 10's evaluation setting): 1 to 3 lines; sigma
+    U(2, 12) channels; peak S/N U(3, 20); continuum offset U(-3, 3) and
+    end-to-end slope U(-10, 10) noise sigmas; noise U(0.05, 0.25).
 
     Two settings from the literature:
 
@@ -207,26 +319,55 @@ def make_gaussian_spectra(
     ... )
     >>> X.shape, params.shape, noise.shape
     ((5, 128), (5, 6), (5,))
+    >>> X = make_gaussian_spectra(5, preset="wide", random_state=0)
     """
-    k_min, k_max = _check_n_components(n_components)
-    amplitude_range = _check_range("amplitude_range", amplitude_range)
+    given = dict(
+        n_components=n_components,
+        amplitude_range=amplitude_range,
+        sigma_range=sigma_range,
+        noise_range=noise_range,
+        snr_range=snr_range,
+        continuum_offset_range=continuum_offset_range,
+        continuum_slope_range=continuum_slope_range,
+        log_uniform=log_uniform,
+    )
+    setting = {**_DEFAULTS, **(gaussian_spectra_preset(preset) if preset else {})}
+    setting.update({k: v for k, v in given.items() if v is not None})
+    log = bool(setting["log_uniform"])
+
+    k_min, k_max = _check_n_components(setting["n_components"])
+    amplitude_range = _check_range("amplitude_range", setting["amplitude_range"])
     if mean_range is None:
         mean_range = (0.1 * (n_channels - 1), 0.9 * (n_channels - 1))
     mean_range = _check_range("mean_range", mean_range)
-    sigma_range = _check_range("sigma_range", sigma_range, low=0.0, strict=True)
-    noise_range = _check_range("noise_range", noise_range, low=0.0)
+    sigma_range = _check_range("sigma_range", setting["sigma_range"], low=0.0, strict=True)
+    noise_range = _check_range("noise_range", setting["noise_range"], low=0.0)
+    snr_range = setting["snr_range"]
+    if snr_range is not None:
+        snr_range = _check_range("snr_range", snr_range)
+        if log and not snr_range[0] > 0:
+            raise ValueError(f"log_uniform=True needs a positive snr_range, got {snr_range!r}.")
+    offset_range = _check_range("continuum_offset_range", setting["continuum_offset_range"])
+    slope_range = _check_range("continuum_slope_range", setting["continuum_slope_range"])
     if (k_max - 1) * min_separation > mean_range[1] - mean_range[0]:
         raise ValueError(
             f"{k_max} components cannot be min_separation={min_separation} channels apart "
             f"within mean_range={mean_range}."
         )
 
+    def draw(bounds, size):
+        if log:
+            return np.exp(rng.uniform(*np.log(bounds), size=size))
+        return rng.uniform(*bounds, size=size)
+
     rng = check_random_state(random_state)
     n_active = rng.randint(k_min, k_max + 1, size=n_samples)
     amplitude = rng.uniform(*amplitude_range, size=(n_samples, k_max))
     mean = _draw_means(rng, n_samples, k_max, mean_range, min_separation, n_active)
-    sigma = rng.uniform(*sigma_range, size=(n_samples, k_max))
+    sigma = draw(sigma_range, (n_samples, k_max))
     noise = rng.uniform(*noise_range, size=n_samples)
+    if snr_range is not None:
+        amplitude = draw(snr_range, (n_samples, k_max)) * noise[:, None]
 
     active = np.arange(k_max) < n_active[:, None]
     # Sort the active components by mean; inactive ones go last.
@@ -240,6 +381,12 @@ def make_gaussian_spectra(
     with np.errstate(divide="ignore", invalid="ignore"):
         lines = np.where(active[:, :, None], a * np.exp(-0.5 * ((x - mu) / s) ** 2), 0.0)
     X = lines.sum(axis=1) + noise[:, None] * rng.standard_normal((n_samples, n_channels))
+    if offset_range != (0.0, 0.0) or slope_range != (0.0, 0.0):
+        # Drawn after everything else, so that spectra without a continuum are unchanged.
+        t = x / max(n_channels - 1, 1) - 0.5
+        offset = rng.uniform(*offset_range, size=(n_samples, 1))
+        slope = rng.uniform(*slope_range, size=(n_samples, 1))
+        X = X + noise[:, None] * (offset + slope * t)
 
     if return_params:
         return X, params.reshape(n_samples, 3 * k_max), noise

@@ -10,7 +10,7 @@ from ._profiles import (
     gaussian_sum,
     sort_components,
 )
-from ._refine import refine_components
+from ._refine import refine_components, select_components
 from .metrics import (
     component_count_accuracy,
     component_f1_score,
@@ -34,5 +34,6 @@ __all__ = [
     "gaussian_sum",
     "match_components",
     "refine_components",
+    "select_components",
     "sort_components",
 ]

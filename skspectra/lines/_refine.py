@@ -1,14 +1,18 @@
-"""Weighted least-squares polishing of a Gaussian decomposition, with parameter uncertainties."""
+"""Weighted least-squares polishing of a Gaussian decomposition, with parameter uncertainties,
+and the choice of its number of lines by the Bayesian information criterion."""
 
 import warnings
 
 import numpy as np
+from scipy.ndimage import gaussian_filter1d
 from scipy.optimize import least_squares
+from sklearn.utils import Bunch
 
-__all__ = ["refine_components"]
+__all__ = ["refine_components", "select_components"]
 
 # Narrowest line the refinement may fit, in channels: below it a "line" is one pixel.
 _MIN_SIGMA = 0.3
+_CONTINUUM_TERMS = {None: 0, "none": 0, "constant": 1, "linear": 2}
 
 
 def _model_and_jacobian(theta, x):
@@ -63,7 +67,167 @@ def _prior_scale(components, prior_width):
     return np.maximum(scale, tiny).ravel()
 
 
-def refine_components(y, components, ivar=None, x=None, prior_width=None):
+def _continuum_terms(continuum):
+    if continuum not in _CONTINUUM_TERMS:
+        raise ValueError(
+            f"continuum must be 'linear', 'constant' or None, got {continuum!r}; it names the "
+            "polynomial fitted under the lines."
+        )
+    return _CONTINUUM_TERMS[continuum]
+
+
+class _Problem:
+    """One spectrum's weighted least-squares problem: Gaussians plus a polynomial continuum.
+
+    ``sw`` is the square root of the weights. Without ``ivar`` every channel weighs
+    ``1 / noise**2``, the noise taken from the spectrum itself (``_robust_noise``), so that
+    χ² and the matched-filter gains are in units of the noise variance.
+    """
+
+    def __init__(self, y, ivar, x, continuum):
+        self.x_full = np.arange(y.size, dtype=np.float64) if x is None else np.asarray(x, float)
+        weight = np.ones_like(y) if ivar is None else np.asarray(ivar, dtype=np.float64)
+        self.used = used = weight > 0
+        self.x, self.y = self.x_full[used], y[used]
+        self.known_noise = ivar is not None
+        self.sw = np.sqrt(weight[used])
+        self.n_terms = _continuum_terms(continuum)
+        mid = 0.5 * (self.x_full[0] + self.x_full[-1])
+        half = max(0.5 * (self.x_full[-1] - self.x_full[0]), 1e-300)
+        self.basis = np.vander((self.x - mid) / half, self.n_terms, increasing=True)
+        self.n = self.x.size
+
+    def noise_weighted(self):
+        """``sw`` in units of the noise (χ² units), for priors and matched filtering."""
+        return self.sw if self.known_noise else self.sw / _robust_noise(self.y)
+
+    def linear_continuum(self, components):
+        """Weighted linear least-squares continuum under fixed lines."""
+        if not self.n_terms:
+            return np.empty(0)
+        rest = self.y - _model_and_jacobian(components.ravel(), self.x)[0]
+        coef, *_ = np.linalg.lstsq(self.basis * self.sw[:, None], rest * self.sw, rcond=None)
+        return coef
+
+    def fit(self, components, coef0, prior=None, prior_centre=None):
+        """Least squares from ``components`` (k, 3) and continuum ``coef0``; a result Bunch."""
+        components = np.asarray(components, dtype=np.float64).reshape(-1, 3)
+        k = components.shape[0]
+        sw = self.noise_weighted() if prior is not None else self.sw
+        if k == 0:
+            coef = self.linear_continuum(components)
+            resid = sw * (self.basis @ coef - self.y) if self.n_terms else -sw * self.y
+            return self._result(components, coef, resid, None)
+        lo, hi = _bounds(components.ravel(), self.x_full)
+        lo = np.concatenate([lo, np.full(self.n_terms, -np.inf)])
+        hi = np.concatenate([hi, np.full(self.n_terms, np.inf)])
+        theta0 = _start_inside(np.concatenate([components.ravel(), coef0]), lo, hi)
+        basis, x, y, n3 = self.basis, self.x, self.y, 3 * k
+        if prior is not None:
+            inv_prior = 1.0 / prior
+            centre = prior_centre.ravel()
+
+        def residual(theta):
+            r = sw * (_model_and_jacobian(theta[:n3], x)[0] + basis @ theta[n3:] - y)
+            if prior is None:
+                return r
+            return np.concatenate([r, (theta[:n3] - centre) * inv_prior])
+
+        def jacobian(theta):
+            jac = sw[:, None] * np.hstack([_model_and_jacobian(theta[:n3], x)[1], basis])
+            if prior is None:
+                return jac
+            extra = np.zeros((n3, theta.size))
+            extra[:, :n3] = np.diag(inv_prior)
+            return np.vstack([jac, extra])
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            fit = least_squares(residual, theta0, jac=jacobian, bounds=(lo, hi), x_scale="jac")
+        theta = fit.x
+        resid = fit.fun[: self.n]
+        return self._result(theta[:n3].reshape(k, 3), theta[n3:], resid, fit.jac)
+
+    @staticmethod
+    def _result(components, coef, resid, jac):
+        n_par = components.size + coef.size
+        return Bunch(
+            components=components, continuum=coef, rss=float(resid @ resid), n_par=n_par, jac=jac
+        )
+
+    def bic(self, result):
+        """BIC of a fit: χ² + p ln n with a known noise, n ln(RSS / n) + p ln n without."""
+        penalty = result.n_par * np.log(self.n)
+        if self.known_noise:
+            return result.rss + penalty
+        rss = self.rss_data(result)
+        return self.n * np.log(max(rss / self.n, 1e-300)) + penalty
+
+    def rss_data(self, result):
+        """Unweighted-by-prior residual sum of squares, in the units of ``self.sw``."""
+        model = _model_and_jacobian(result.components.ravel(), self.x)[0]
+        if self.n_terms:
+            model = model + self.basis @ result.continuum
+        r = self.sw * (model - self.y)
+        return float(r @ r)
+
+    def errors(self, result, prior=None):
+        """One-sigma errors of the lines from ``(Jᵀ J)⁻¹`` (scaled by the reduced χ² when
+        the noise is unknown and there is no prior); NaN where undefined."""
+        k = result.components.shape[0]
+        errors = np.full(3 * k, np.nan)
+        dof = self.n - result.n_par
+        if k == 0 or result.jac is None or dof <= 0:
+            return errors.reshape(k, 3)
+        jtj = result.jac.T @ result.jac
+        try:
+            cov = np.linalg.inv(jtj)
+        except np.linalg.LinAlgError:
+            return errors.reshape(k, 3)
+        if not np.all(np.isfinite(cov)):
+            return errors.reshape(k, 3)
+        if not self.known_noise and prior is None:
+            cov = cov * (self.rss_data(result) / dof)
+        diag = np.diag(cov)[: 3 * k]
+        errors = np.where(diag >= 0, np.sqrt(np.abs(diag)), np.nan)
+        return errors.reshape(k, 3)
+
+    def best_new_line(self, result, sigmas):
+        """The Gaussian that most reduces χ² when added to ``result`` with the rest held:
+        a matched filter of the residual over positions and ``sigmas``. Returns
+        ``(components (1, 3), gain in χ² units)``."""
+        sw = self.noise_weighted()
+        w = np.zeros_like(self.x_full)
+        r = np.zeros_like(self.x_full)
+        used = self.used
+        model = _model_and_jacobian(result.components.ravel(), self.x)[0]
+        if self.n_terms:
+            model = model + self.basis @ result.continuum
+        w[used] = sw**2
+        r[used] = self.y - model
+        best, best_gain = None, -np.inf
+        for s in sigmas:
+            # Σ w r g and Σ w g² for a unit Gaussian of sigma s at every channel
+            # (gaussian_filter1d's kernel sums to 1; g² is a Gaussian of sigma s / √2).
+            num = gaussian_filter1d(w * r, s, mode="constant") * (s * np.sqrt(2 * np.pi))
+            den = gaussian_filter1d(w, s / np.sqrt(2), mode="constant") * (s * np.sqrt(np.pi))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                gain = np.where(den > 0, num**2 / den, 0.0)
+            j = int(np.argmax(gain))
+            if gain[j] > best_gain:
+                best_gain = float(gain[j])
+                best = np.array([[num[j] / den[j], self.x_full[j], s]])
+        return best, best_gain
+
+
+def _default_sigmas(x):
+    """Trial widths of a new line: 1 channel to an eighth of the window, in √2 steps."""
+    step = float(np.median(np.diff(x))) if x.size > 1 else 1.0
+    top = max((x[-1] - x[0]) / 8.0, 2 * step) if x.size > 1 else 1.0
+    return step * np.sqrt(2.0) ** np.arange(0, int(np.log2(top / step) * 2) + 1)
+
+
+def refine_components(y, components, ivar=None, x=None, prior_width=None, continuum=None):
     r"""Fit a sum of Gaussians to one spectrum by weighted least squares, from a first guess.
 
     Parameters
@@ -76,7 +240,7 @@ def refine_components(y, components, ivar=None, x=None, prior_width=None):
     ivar : ndarray of shape (n_channels,) or None
         Inverse variance of ``y`` (0 = masked). ``None`` weights every
         channel alike and takes the noise variance from the residual:
-        ``sum(r**2) / (n_channels - 3 * n_components)``.
+        ``sum(r**2) / (n_channels - n_parameters)``.
     x : ndarray of shape (n_channels,) or None
         Channel positions; ``None`` means ``0, 1, ..., n_channels - 1``.
     prior_width : (float, float, float) or None, default=None
@@ -85,6 +249,10 @@ def refine_components(y, components, ivar=None, x=None, prior_width=None):
         ``prior_width[0] * |a0|`` for the amplitude, ``prior_width[1] * s0``
         for the mean and ``prior_width[2] * s0`` for the sigma of a line
         guessed as ``(a0, mu0, s0)``. ``None`` fits by plain least squares.
+    continuum : {'linear', 'constant'} or None, default=None
+        A polynomial continuum fitted at the same time as the lines (its
+        coefficients are not returned). None fits the lines alone, on a
+        zero baseline.
 
     Returns
     -------
@@ -95,6 +263,16 @@ def refine_components(y, components, ivar=None, x=None, prior_width=None):
         the reduced χ² when ``ivar`` is None (with ``prior_width``: of the
         posterior, see Notes). NaN where they are undefined
         (as many free parameters as used channels, or a singular problem).
+
+    Raises
+    ------
+    ValueError
+        If ``prior_width`` is not three positive numbers or ``continuum`` is
+        not one of the options.
+
+    See Also
+    --------
+    select_components : The same fit, choosing the number of lines.
 
     Notes
     -----
@@ -115,44 +293,213 @@ def refine_components(y, components, ivar=None, x=None, prior_width=None):
     \sqrt 2` (robust to the lines), and the errors are those of the
     posterior, :math:`(J^T W J + \mathrm{diag}(\tau^{-2}))^{-1}`.
     """
-    components = np.asarray(components, dtype=np.float64)
+    components = np.asarray(components, dtype=np.float64).reshape(-1, 3)
     k = components.shape[0]
+    n_terms = _continuum_terms(continuum)
+    prior = None if prior_width is None else _prior_scale(components, prior_width)
     if k == 0:
         return np.empty((0, 3)), np.empty((0, 3))
-    x = np.arange(y.size, dtype=np.float64) if x is None else np.asarray(x, dtype=np.float64)
-    weight = np.ones_like(y) if ivar is None else np.asarray(ivar, dtype=np.float64)
-    used = weight > 0
-    x_u, y_u, sw = x[used], y[used], np.sqrt(weight[used])
-    if prior_width is not None and ivar is None:
-        sw = sw / _robust_noise(y_u)
+    y = np.asarray(y, dtype=np.float64)
+    problem = _Problem(y, ivar, x, continuum)
+    coef0 = problem.linear_continuum(components) if n_terms else np.empty(0)
+    result = problem.fit(components, coef0, prior, components)
+    return result.components, problem.errors(result, prior)
 
-    lo, hi = _bounds(components.ravel(), x)
-    theta0 = _start_inside(components.ravel(), lo, hi)
-    prior = None if prior_width is None else _prior_scale(components, prior_width)
 
-    def residual(theta):
-        r = sw * (_model_and_jacobian(theta, x_u)[0] - y_u)
-        return r if prior is None else np.concatenate([r, (theta - components.ravel()) / prior])
+def _count_log_prior(probability):
+    """ln P(K = k), k = 0..K, from the existence probabilities of ordered slots.
 
-    def jacobian(theta):
-        jac = sw[:, None] * _model_and_jacobian(theta, x_u)[1]
-        return jac if prior is None else np.vstack([jac, np.diag(1.0 / prior)])
+    Slot ``k`` exists when there are more than ``k`` lines, so ``P(K > k) = p_k``
+    (made non-increasing), and ``P(K = k) = P(K > k - 1) - P(K > k)``.
+    """
+    more = np.minimum.accumulate(np.clip(np.asarray(probability, dtype=np.float64), 0.0, 1.0))
+    more = np.concatenate([[1.0], more, [0.0]])
+    p = np.clip(more[:-1] - more[1:], 1e-4, 1.0)
+    return np.log(p)
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        fit = least_squares(residual, theta0, jac=jacobian, bounds=(lo, hi), x_scale="jac")
-    theta = fit.x
-    errors = np.full(theta.size, np.nan)
-    dof = x_u.size - theta.size
-    if dof > 0:
-        jtj = fit.jac.T @ fit.jac
-        try:
-            cov = np.linalg.inv(jtj)
-        except np.linalg.LinAlgError:
-            cov = None
-        if cov is not None and np.all(np.isfinite(cov)):
-            if ivar is None and prior is None:
-                cov = cov * (2 * fit.cost / dof)  # fit.cost is half the sum of squares
-            diag = np.diag(cov)
-            errors = np.where(diag >= 0, np.sqrt(np.abs(diag)), np.nan)
-    return theta.reshape(k, 3), errors.reshape(k, 3)
+
+def select_components(
+    y,
+    components,
+    ivar=None,
+    x=None,
+    *,
+    max_components=3,
+    continuum="linear",
+    count_probability=None,
+    prior_width=None,
+    search="local",
+    fast=True,
+):
+    r"""Fit Gaussian lines to one spectrum, choosing their number by BIC.
+
+    Starting from a first guess of ``K`` lines, fits ``K`` lines by
+    least squares (:func:`refine_components`), then ``K - 1`` (the
+    weakest line dropped) and ``K + 1`` (a line added where a matched
+    filter of the residual gains most), and keeps moving in the direction
+    that lowers the criterion. With an empty first guess and
+    ``search='forward'`` it is the classic greedy decomposition: fit 0, 1,
+    ..., ``max_components`` lines, each start the previous fit plus the
+    best new line, and keep the best.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_channels,)
+        The spectrum, in flux units.
+    components : ndarray of shape (K, 3)
+        First guess ``(amplitude, mean, sigma)`` per line (``K`` may be 0).
+    ivar : ndarray of shape (n_channels,) or None
+        Inverse variance (0 = masked); None estimates the noise from the
+        residual (see Notes).
+    x : ndarray of shape (n_channels,) or None
+        Channel positions; None means ``0, 1, ..., n_channels - 1``.
+    max_components : int, default=3
+        Most lines to consider.
+    continuum : {'linear', 'constant'} or None, default='linear'
+        Polynomial continuum fitted with the lines.
+    count_probability : ndarray of shape (max_components,) or None
+        Optional prior on the number of lines: ``count_probability[k]`` is
+        the probability that there are more than ``k`` lines (the existence
+        probabilities of :class:`~skspectra.lines.GaussianLineFitter`'s
+        ordered slots). The criterion becomes ``BIC - 2 ln P(K)``.
+    prior_width : (float, float, float) or None, default=None
+        Prior on the first-guess lines, as for :func:`refine_components`.
+        Used only for the fit of ``K`` lines; the other fits are plain.
+    search : {'local', 'forward'}, default='local'
+        ``'local'``: from ``K``, move to ``K ± 1`` while the criterion
+        falls. ``'forward'``: fit every number from ``K`` to
+        ``max_components`` and keep the best.
+    fast : bool, default=True
+        With ``search='local'``, skip fits whose outcome is clear (see
+        Notes).
+
+    Returns
+    -------
+    result : sklearn.utils.Bunch
+        ``components`` (n, 3) and ``errors`` (n, 3) of the chosen fit, by
+        increasing mean; ``continuum``, its polynomial coefficients in
+        ``t = (x - centre) / half-width``; ``n_components``; ``criterion``,
+        a dict from each tried number of lines to its criterion value;
+        ``n_fits``, the number of non-linear fits made.
+
+    Raises
+    ------
+    ValueError
+        If ``search`` or ``continuum`` is not one of the options.
+
+    Notes
+    -----
+    The Bayesian information criterion is
+    :math:`\mathrm{BIC} = \chi^2 + p \ln n` with a known noise (``ivar``),
+    and :math:`n \ln(\mathrm{RSS}/n) + p \ln n` without, for ``p`` free
+    parameters (3 per line plus the continuum's) and ``n`` used channels.
+
+    The local search is a hill-climb on the number of lines: both neighbours
+    of the best fit so far are fitted, from it, and the search moves to the
+    best until no neighbour is left to try; a number of lines reached along
+    two paths keeps the better fit.
+
+    With ``fast=True``, fits whose outcome is clear are skipped. Let
+    :math:`B` be the change of χ² at which ``K ± 1`` lines score as well as
+    ``K``: :math:`B = \Delta p \ln n` for one line more (:math:`\Delta p =
+    3`), :math:`-\Delta p \ln n` for one fewer, each plus
+    :math:`2 \ln (P(K) / P(K \pm 1))` with ``count_probability``. ``K - 1``
+    is not fitted when every line has a Wald statistic
+    :math:`(a / \sigma_a)^2` (the rise of χ² its removal causes) above
+    :math:`2 |B|`; ``K + 1`` is not fitted when the best new line of the
+    matched filter lowers χ² by less than :math:`B / 2`.
+
+    References
+    ----------
+    .. [1] Schwarz, G. 1978, Ann. Stat. 6, 461, "Estimating the dimension of a model".
+    """
+    if search not in ("local", "forward"):
+        raise ValueError(f"search must be 'local' or 'forward', got {search!r}.")
+    y = np.asarray(y, dtype=np.float64)
+    components = np.asarray(components, dtype=np.float64).reshape(-1, 3)
+    problem = _Problem(y, ivar, x, continuum)
+    sigmas = _default_sigmas(problem.x_full)
+    log_prior = None if count_probability is None else _count_log_prior(count_probability)
+    line_cost = 3 * np.log(problem.n)
+    fits, crit, n_fits = {}, {}, 0
+
+    def score(k, result):
+        """Record a fit of ``k`` lines, keeping the better one when ``k`` was fitted before."""
+        value = problem.bic(result)
+        if log_prior is not None:
+            value -= 2.0 * log_prior[min(k, len(log_prior) - 1)]
+        if k not in crit or value < crit[k]:
+            fits[k], crit[k] = result, value
+            expanded.discard((k, -1))
+            expanded.discard((k, +1))
+
+    def fit_from(start, coef0, prior=None, centre=None):
+        nonlocal n_fits
+        n_fits += start.shape[0] > 0
+        result = problem.fit(start, coef0, prior, centre)
+        result.prior = prior
+        return result
+
+    def prior_odds(k_more, k_fewer):
+        """2 ln(P(k_fewer) / P(k_more)): the χ² a line must gain to beat the prior."""
+        if log_prior is None:
+            return 0.0
+        last = len(log_prior) - 1
+        return 2.0 * (log_prior[min(k_fewer, last)] - log_prior[min(k_more, last)])
+
+    def grow(k):
+        new, gain = problem.best_new_line(fits[k], sigmas)
+        # One line more pays if it lowers χ² by more than this.
+        break_even = line_cost + prior_odds(k + 1, k)
+        return np.vstack([fits[k].components, new]), gain < 0.5 * break_even
+
+    def shrink(k):
+        comps = fits[k].components
+        err = problem.errors(fits[k])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            wald = np.where(np.isfinite(err[:, 0]), (comps[:, 0] / err[:, 0]) ** 2, 0.0)
+        j = int(np.argmin(wald))
+        # Dropping the line raises χ² by about its Wald statistic; it pays below this.
+        break_even = line_cost + prior_odds(k, k - 1)
+        return np.delete(comps, j, axis=0), wald[j] > 2 * max(break_even, 0.0)
+
+    expanded = set()
+    k0 = min(components.shape[0], max_components)
+    start = components[np.argsort(-np.abs(components[:, 0]), kind="stable")[:k0]]
+    prior = None if prior_width is None or k0 == 0 else _prior_scale(start, prior_width)
+    score(k0, fit_from(start, problem.linear_continuum(start), prior, start))
+
+    if search == "forward":
+        for k in range(k0, max_components):
+            comps, _ = grow(k)
+            score(k + 1, fit_from(comps, fits[k].continuum))
+    else:
+        # Hill-climb on the number of lines: fit both neighbours of the best so far (each
+        # from the best's fit, less its weakest line or plus the best new one), move to the
+        # best, and stop when the best has no untried neighbour.
+        best = k0
+        while True:
+            for direction in (-1, +1):
+                k = best + direction
+                if not 0 <= k <= max_components or (best, direction) in expanded:
+                    continue
+                expanded.add((best, direction))
+                comps, clear = shrink(best) if direction < 0 else grow(best)
+                if not (fast and clear):
+                    score(k, fit_from(comps, fits[best].continuum))
+            new_best = min(crit, key=crit.get)
+            if new_best == best:
+                break
+            best = new_best
+    best = min(crit, key=crit.get)
+    chosen = fits[best]
+    order = np.argsort(chosen.components[:, 1], kind="stable")
+    errors = problem.errors(chosen, chosen.prior)
+    return Bunch(
+        components=chosen.components[order],
+        errors=errors[order],
+        continuum=chosen.continuum,
+        n_components=int(best),
+        criterion=crit,
+        n_fits=n_fits,
+    )

@@ -3,7 +3,13 @@
 from .attention import SelfAttention1d
 from .conv1d import ConvAutoencoder1d, ConvDecoder1d, ConvEncoder1d, downsampled_lengths
 from .conv2d import ConvBlock2d, ConvEncoder2d, pooled_sizes
-from .lines import GaussianLineLoss, GaussianLineNet, MultiScaleRegressor1d
+from .lines import (
+    DenseLineLoss,
+    GaussianLineDetector,
+    GaussianLineLoss,
+    GaussianLineNet,
+    MultiScaleRegressor1d,
+)
 from .losses import WeightedBinaryCrossEntropy, WeightedSquaredError
 from .regressor2d import MLP, ConvRegressor2d
 from .unet import ImageAutoencoder2d
@@ -17,6 +23,8 @@ __all__ = [
     "ConvEncoder2d",
     "ConvRegressor2d",
     "ConvVAE1d",
+    "DenseLineLoss",
+    "GaussianLineDetector",
     "GaussianLineLoss",
     "GaussianLineNet",
     "MLP",

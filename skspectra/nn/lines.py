@@ -11,6 +11,8 @@ from torch import nn
 from torch.nn import functional as F
 
 __all__ = [
+    "DenseLineLoss",
+    "GaussianLineDetector",
     "GaussianLineLoss",
     "GaussianLineNet",
     "MultiScaleBlock1d",
@@ -241,3 +243,132 @@ class GaussianLineLoss(nn.Module):
             f_pred = gaussian_sum_torch(a_pred, mu_pred, s_pred, grid)
             loss = loss + self.reconstruction_weight * ((f_pred - f_true) ** 2).mean()
         return loss
+
+
+class GaussianLineDetector(nn.Module):
+    """Dense 1-D line detector: a heatmap of line centres and the line measured at each cell.
+
+    A :class:`MultiScaleBlock1d` at full resolution, then ``n_blocks`` more, each after a
+    max-pooling by 2. The features of every scale are brought back to the resolution of
+    the first pooling (a *cell* of ``stride = 2`` channels) by linear interpolation and
+    concatenated (a feature pyramid), and a small convolutional head predicts, for every
+    cell, four numbers: the logit that a line centre falls in it, the centre's position
+    inside the cell (a logit of the fraction), and the line's standardised log-sigma and
+    amplitude. Being convolutional, it finds a line the same way wherever it is, as
+    CenterNet does for objects in images. A count head (the mean and maximum of the
+    pyramid over cells, then a small MLP) classifies the number of lines, 0 to
+    ``max_components``: blended lines make one broad peak of the heatmap, but not one
+    line.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of channels ``L``.
+    max_components : int
+        Largest number of lines ``K``.
+    kernel_sizes, n_filters, n_blocks, hidden_size
+        As for :class:`MultiScaleEncoder1d`; ``hidden_size`` is the width of the heads.
+
+    Shapes
+    ------
+    ``forward``: ``(B, L)`` → ``(dense (B, 4, M), count logits (B, K + 1))`` with
+    ``M = ceil(L / 2)`` cells (``M = L`` when ``L = 1``).
+
+    References
+    ----------
+    .. [1] Zhou, X., Wang, D. & Krähenbühl, P. 2019, "Objects as Points" (CenterNet).
+    .. [2] Lin, T.-Y. et al. 2017, CVPR, "Feature Pyramid Networks for Object Detection".
+    """
+
+    stride = 2
+
+    def __init__(self, n_features, max_components, kernel_sizes, n_filters, n_blocks, hidden_size):
+        super().__init__()
+        width = n_filters * len(kernel_sizes)
+        self.lengths = pooled_lengths(n_features, max(n_blocks, 1))
+        self.stem = MultiScaleBlock1d(1, n_filters, kernel_sizes)
+        self.blocks = nn.ModuleList(
+            MultiScaleBlock1d(width, n_filters, kernel_sizes) for _ in range(max(n_blocks, 1))
+        )
+        self.head = nn.Sequential(
+            nn.Conv1d(width * len(self.blocks), hidden_size, 1),
+            nn.GELU(),
+            nn.Conv1d(hidden_size, 4, 1),
+        )
+        self.count = nn.Sequential(
+            nn.Linear(2 * width * len(self.blocks), hidden_size),
+            nn.GELU(),
+            nn.Linear(hidden_size, int(max_components) + 1),
+        )
+
+    def forward(self, x):
+        h = self.stem(x.unsqueeze(1))
+        levels = []
+        for block in self.blocks:
+            if h.shape[-1] > 1:
+                h = F.max_pool1d(h, 2, ceil_mode=True)
+            h = block(h)
+            levels.append(h)
+        size = levels[0].shape[-1]
+        pyramid = [
+            f if f.shape[-1] == size else F.interpolate(f, size=size, mode="linear") for f in levels
+        ]
+        features = torch.cat(pyramid, dim=1)
+        pooled = torch.cat([features.mean(dim=-1), features.amax(dim=-1)], dim=1)
+        return self.head(features), self.count(pooled)
+
+
+class DenseLineLoss(nn.Module):
+    r"""Loss of :class:`GaussianLineDetector`: focal heatmap loss plus the lines' parameters.
+
+    .. math::
+
+        \mathcal{L} = -\frac{1}{N}\sum_c \begin{cases}
+            (1 - p_c)^2 \ln p_c & h_c = 1 \\
+            (1 - h_c)^4 p_c^2 \ln(1 - p_c) & \text{else}
+        \end{cases}
+        + \frac{w}{N} \sum_{h_c = 1} \left(|\hat o_c - o_c| + \|\hat z_c - z_c\|^2\right)
+
+    with :math:`p_c` the predicted centre probability of cell ``c``, :math:`h_c` the
+    target heatmap (1 at the cell of each line centre, a Gaussian of one cell around
+    it), ``N`` the number of lines, :math:`o_c` the centre's fraction of the cell and
+    :math:`z_c` the standardised (log-sigma, amplitude) of the line: the loss of
+    CenterNet (Zhou et al. 2019). To it is added ``count_weight`` times the
+    cross-entropy of the count head.
+
+    Parameters
+    ----------
+    heat_weight : float, default=1.0
+        Weight of the heatmap term.
+    parameter_weight : float, default=1.0
+        :math:`w`.
+    count_weight : float, default=1.0
+        Weight of the count cross-entropy.
+
+    Shapes
+    ------
+    ``y_pred``: ``(dense (B, 4, M), count logits (B, K + 1))``; ``y_true``:
+    ``(B, 5, M)`` holding the target heatmap, the centre fraction, the two standardised
+    parameters (anything away from centres) and the number of lines (in every cell).
+    """
+
+    def __init__(self, heat_weight=1.0, parameter_weight=1.0, count_weight=1.0):
+        super().__init__()
+        self.heat_weight = float(heat_weight)
+        self.parameter_weight = float(parameter_weight)
+        self.count_weight = float(count_weight)
+
+    def forward(self, y_pred, y_true):
+        y_pred, count_logits = y_pred
+        heat, logit = y_true[:, 0], y_pred[:, 0]
+        centre = (heat >= 1.0).to(logit.dtype)
+        n = centre.sum().clamp(min=1.0)
+        log_p, log_q = F.logsigmoid(logit), F.logsigmoid(-logit)
+        p = torch.sigmoid(logit)
+        focal = centre * (1 - p) ** 2 * log_p + (1 - centre) * (1 - heat) ** 4 * p**2 * log_q
+        loss = -self.heat_weight * focal.sum() / n
+        offset = (torch.sigmoid(y_pred[:, 1]) - y_true[:, 1]).abs()
+        params = ((y_pred[:, 2:4] - y_true[:, 2:4]) ** 2).sum(dim=1)
+        loss = loss + self.parameter_weight * ((offset + params) * centre).sum() / n
+        count = y_true[:, 4, 0].round().long()
+        return loss + self.count_weight * F.cross_entropy(count_logits, count)

@@ -140,3 +140,111 @@ def test_invalid_types_raise():
         make_gaussian_spectra(0, 10)
     with pytest.raises(ValueError, match="n_channels"):
         make_gaussian_spectra(3, 0)
+
+
+# -- presets, S/N and continuum -------------------------------------------------------
+
+
+def test_presets_are_the_documented_settings():
+    from skspectra.datasets import gaussian_spectra_preset
+
+    assert gaussian_spectra_preset("heldout") == dict(
+        n_components=(1, 3),
+        sigma_range=(2.0, 12.0),
+        noise_range=(0.05, 0.25),
+        snr_range=(3.0, 20.0),
+        continuum_offset_range=(-3.0, 3.0),
+        continuum_slope_range=(-10.0, 10.0),
+        log_uniform=False,
+    )
+    assert gaussian_spectra_preset("wide") == dict(
+        n_components=(0, 3),
+        sigma_range=(1.0, 24.0),
+        noise_range=(0.05, 0.25),
+        snr_range=(2.0, 50.0),
+        continuum_offset_range=(-20.0, 20.0),
+        continuum_slope_range=(-30.0, 30.0),
+        log_uniform=True,
+    )
+    with pytest.raises(ValueError, match="preset"):
+        gaussian_spectra_preset("narrow")
+    with pytest.raises(ValueError, match="preset"):
+        make_gaussian_spectra(3, preset="narrow")
+
+
+def _continuum(X, params, n_channels):
+    """Offset and end-to-end slope of X minus its lines, by a straight-line fit."""
+    t = np.arange(n_channels) / (n_channels - 1) - 0.5
+    rest = X - gaussian_sum(params, n_channels)
+    slope, offset = np.polyfit(t, rest.T, 1)
+    return offset, slope
+
+
+def test_heldout_preset_draws_in_its_ranges():
+    X, params, noise = make_gaussian_spectra(
+        400, 256, preset="heldout", return_params=True, random_state=0
+    )
+    comps = as_components(params)
+    on = comps[..., 0] != 0
+    assert set(count_components(params)) == {1, 2, 3}
+    snr = comps[..., 0] / noise[:, None]
+    assert snr[on].min() >= 3.0 and snr[on].max() <= 20.0
+    assert snr[on].min() < 3.5 and snr[on].max() > 19.5  # uniform: fills the range
+    assert comps[..., 2][on].min() >= 2.0 and comps[..., 2][on].max() <= 12.0
+    offset, slope = _continuum(X, params, 256)
+    # The fitted continuum is the drawn one within the noise of a 256-point line fit.
+    assert np.all(np.abs(offset / noise) <= 3.0 + 0.5)
+    assert np.all(np.abs(slope / noise) <= 10.0 + 1.5)
+    assert np.max(slope / noise) > 8.0 and np.min(slope / noise) < -8.0
+
+
+def test_wide_preset_is_log_uniform_and_wider_than_heldout():
+    X, params, noise = make_gaussian_spectra(
+        3000, 256, preset="wide", return_params=True, random_state=0
+    )
+    comps = as_components(params)
+    on = comps[..., 0] != 0
+    assert set(count_components(params)) == {0, 1, 2, 3}
+    sigma, snr = comps[..., 2][on], (comps[..., 0] / noise[:, None])[on]
+    assert sigma.min() >= 1.0 and sigma.max() <= 24.0 and sigma.min() < 1.1
+    assert snr.min() >= 2.0 and snr.max() <= 50.0
+    # Log-uniform: as many lines in 1-2 px as in 12-24 px (uniform would give 1 in 23).
+    narrow, broad = np.sum(sigma < 2.0), np.sum(sigma >= 12.0)
+    assert 0.8 < narrow / broad < 1.25
+    offset, slope = _continuum(X, params, 256)
+    assert np.max(np.abs(slope / noise)) > 25.0 and np.max(np.abs(offset / noise)) > 17.0
+
+
+def test_explicit_arguments_override_the_preset():
+    _, params, noise = make_gaussian_spectra(
+        200, 128, preset="heldout", n_components=2, sigma_range=5.0, return_params=True
+    )
+    comps = as_components(params)
+    np.testing.assert_array_equal(count_components(params), 2)
+    np.testing.assert_array_equal(comps[..., 2], 5.0)
+    snr = comps[..., 0] / noise[:, None]
+    assert snr.min() >= 3.0 and snr.max() <= 20.0
+
+
+def test_no_continuum_keeps_the_old_draws():
+    # The continuum is drawn last, so the spectra without one are what they always were.
+    a = make_gaussian_spectra(5, 64, return_params=True, random_state=3)
+    b = make_gaussian_spectra(
+        5,
+        64,
+        continuum_offset_range=0.0,
+        continuum_slope_range=0.0,
+        return_params=True,
+        random_state=3,
+    )
+    for u, v in zip(a, b, strict=True):
+        np.testing.assert_array_equal(u, v)
+    X, params, noise = make_gaussian_spectra(
+        5, 64, continuum_offset_range=4.0, return_params=True, random_state=3
+    )
+    np.testing.assert_allclose(X - a[0], np.repeat(4.0 * noise[:, None], 64, axis=1))
+
+
+def test_log_uniform_needs_positive_ranges():
+    with pytest.raises(ValueError, match="snr_range"):
+        make_gaussian_spectra(5, 64, snr_range=(-3.0, 5.0), log_uniform=True)
