@@ -63,6 +63,9 @@ LABELS = {"teff": "K", "logg": "dex", "fe_h": "dex"}
 #: Assumed S/N per pixel of the MILES spectra, which come without uncertainties.
 MILES_SNR = 100.0
 SEED = 0
+#: Relative difference below which the VAE and PCA tie: the VAE's PCA start is stored in
+#: float32 weights, which moves χ² and probe RMSE by ~1e-8.
+TIE = 1e-6
 
 
 def neural_kwargs(epochs):
@@ -212,7 +215,10 @@ def run_dataset(name, *, epochs, ks, cae_ks, max_train=None):
     print("\n### Held-out reconstruction, median χ²/N\n")
     print(markdown_table(header, rows))
     if "SpectralVAE" in chi2:
-        verdicts = {k: chi2["SpectralVAE"][k] <= chi2["PCA"][k] for k in chi2["SpectralVAE"]}
+        # 1e-6 relative: the PCA start lives in float32 weights (moves χ² by ~1e-8)
+        verdicts = {
+            k: chi2["SpectralVAE"][k] <= (1 + TIE) * chi2["PCA"][k] for k in chi2["SpectralVAE"]
+        }
         result["vae_le_pca"] = verdicts
         misses = [k for k, ok in verdicts.items() if not ok]
         print(
@@ -229,7 +235,7 @@ def run_dataset(name, *, epochs, ks, cae_ks, max_train=None):
         print("\n### 5-fold CV RMSE from the k = 6 latents (kNN), and a supervised reference\n")
         print(markdown_table(["model", "Teff [K]", "logg [dex]", "[Fe/H] [dex]"], rows))
         if "SpectralVAE" in reg["teff"]:
-            worse = [lab for lab in LABELS if reg[lab]["SpectralVAE"] > reg[lab]["PCA"]]
+            worse = [lab for lab in LABELS if reg[lab]["SpectralVAE"] > (1 + TIE) * reg[lab]["PCA"]]
             print(
                 "\nVAE probe RMSE ≤ PCA's for every label"
                 if not worse
