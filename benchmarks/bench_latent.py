@@ -160,8 +160,8 @@ def latent_regression(models, X, labels):
             knn = make_pipeline(StandardScaler(), KNeighborsRegressor(10, weights="distance"))
             pred = cross_val_predict(knn, Z[good], y[good], cv=folds)
             row[name] = float(np.sqrt(np.mean((pred - y[good]) ** 2)))
-        # on 4,300-pixel spectra (MILES) 30 % of the pixels per split made this reference
-        # the slowest part of the run (~12 of 26 minutes); sqrt(n_pixels) keeps it short
+        # on 4,300-pixel spectra (MILES), 30 % of the pixels per split made this reference
+        # most of the run's non-neural time (about 14 of 26 minutes, by difference, not timed)
         max_features = "sqrt" if X.shape[1] > 1000 else 0.3
         forest = RandomForestRegressor(
             n_estimators=100, max_features=max_features, n_jobs=2, random_state=SEED

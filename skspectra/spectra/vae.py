@@ -266,15 +266,16 @@ class SpectralVAE(
     and latents collapse onto the prior; after a
     :class:`~sklearn.preprocessing.StandardScaler` the noise is as large as
     the spread of the training set at each pixel, so the posteriors stay
-    wide. Measured on 1,000 Gaia XP spectra (10 epochs, random start, last round): raw flux without
-    ivar, KL 3 nats per spectrum and three of six latents at the prior
+    wide. Measured on 1,000 Gaia XP spectra (10 epochs, from random weights,
+    last round): raw flux without ivar, KL 3 nats per spectrum and three of six latents at the prior
     (posterior std ≈ 1); scaled flux without ivar, KL 8 nats, posterior std
     0.2-0.6; raw flux with ivar, KL 69 nats, posterior std ≈ 0.02. Watch
     ``train_kl`` in ``history_``. Pass ``ivar`` (for a scaled input,
     ``ivar * scaler.scale_**2``), or lower ``beta``.
 
     **PCA start.** With ``pca_init`` the network is
-    ``mean(x) = A x (+ conv(x))``, ``x̂(z) = B z + c + deconv(z)``, where the
+    ``mean(x) = A x`` (``+ conv(x)`` with ``latent_mean='learned'``),
+    ``x̂(z) = B z + c + deconv(z)``, where the
     rows of ``A`` are the first ``n_components`` principal axes of the
     training flux divided by the standard deviation of their scores (whitened
     latents, on the prior's scale), ``B`` maps them back (PCA's
