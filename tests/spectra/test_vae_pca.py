@@ -107,3 +107,11 @@ def test_pca_latent_means_carry_what_pca_scores_carry(split):
     assert learned.fit(X_tr, ivar=W_tr).net_.module_.learn_mean
     with pytest.raises(ValueError, match="pca_init"):
         SpectralVAE(pca_init=False, **TINY).fit(X_tr, ivar=W_tr)
+
+
+def test_random_start_has_no_linear_path(split):
+    X_tr, W_tr, _, _ = split
+    vae = SpectralVAE(n_components=3, pca_init=False, latent_mean="learned", max_epochs=2, **TINY)
+    module = vae.fit(X_tr, ivar=W_tr).net_.module_
+    assert module.linear_encoder is None and module.linear_decoder is None
+    assert np.all(np.isfinite(vae.transform(X_tr)))
