@@ -11,9 +11,12 @@ Protocol
 --------
 Each data set is split once, 75/25, with ``train_test_split(random_state=0)`` (``--max-train``
 keeps the first N of the shuffled training part). Every model is fitted on the training part
-only, with the inverse variance where the data have one. Both networks share one recipe:
-``n_filters=8``, batches of 32, Adam at 2e-3 with cosine decay, ``--epochs`` epochs (40); the
-VAE warms its KL up over 5 epochs.
+only, with the inverse variance where the data have one. The CAE keeps its recipe of the last
+round: ``n_filters=8``, batches of 32, Adam at 2e-3 with cosine decay, ``--epochs`` epochs (20).
+The VAE uses its class defaults (PCA-initialised linear path, early stopping on the validation
+objective with patience 10 and at most ``--epochs`` epochs) with ``n_filters=8`` and batches of
+64; on MILES (4,300 pixels) ``n_filters=4`` and patience 5, so that the whole run fits in 15
+minutes on two cores.
 
 1. **Reconstruction** of the held-out spectra: median over spectra of the reduced χ²,
    ``Σ ivar (x − x̂)² / N``, for SpectralVAE (decoding the posterior mean), SpectralCAE and PCA
@@ -22,7 +25,8 @@ VAE warms its KL up over 5 epochs.
    on the training part, then 5-fold cross-validated ``KNeighborsRegressor(10, weights=
    "distance")`` on the standardised latents, for Teff, logg and [Fe/H]. RMSE in K, dex, dex.
    The encoders saw 75 % of these spectra (never their labels). Reference: a supervised
-   ``RandomForestRegressor`` on the full flux, same folds.
+   ``RandomForestRegressor`` on the full flux, same folds (``max_features`` 0.3, or
+   sqrt(n_pixels) on spectra longer than 1,000 pixels).
 3. **Anomalies**: each kind of ``ANOMALY_KINDS`` injected into 10 % of the held-out spectra
    (``inject_anomalies(..., fraction=0.1, random_state=0)``, ivar kept); ROC-AUC of the
    VAE's ELBO and the CAE's reduced χ² (both ``score_samples(X, ivar)``) and of
@@ -30,8 +34,8 @@ VAE warms its KL up over 5 epochs.
 4. **Cost**: fit time (s) and transform throughput (held-out spectra/s, float64 inference).
 
 MILES ships no uncertainties: its spectra get an assumed S/N of 100 per pixel,
-``ivar = (100 / median flux)**2``, so χ²/N = 1 is a 1 % fit. Its neural models are fitted at
-k = 6 only (4,300 pixels make each fit minutes long on a CPU); PCA at all k.
+``ivar = (100 / median flux)**2``, so χ²/N = 1 is a 1 % fit. The VAE and PCA are fitted at every
+k on both data sets; the CAE on MILES at k = 6 only (4,300 pixels make each fit minutes long).
 
 Prints markdown tables and writes ``benchmarks/results/bench_latent_<data>[_quick].json``.
 """
@@ -60,6 +64,9 @@ LABELS = {"teff": "K", "logg": "dex", "fe_h": "dex"}
 #: Assumed S/N per pixel of the MILES spectra, which come without uncertainties.
 MILES_SNR = 100.0
 SEED = 0
+#: Relative difference below which the VAE and PCA tie: the VAE's PCA start is stored in
+#: float32 weights, which moves χ² and probe RMSE by ~1e-8.
+TIE = 1e-6
 
 
 def neural_kwargs(epochs):
@@ -97,22 +104,34 @@ def reduced_chi2(X, X_hat, ivar):
     return np.sum(ivar * (X - X_hat) ** 2, axis=1) / np.count_nonzero(ivar > 0, axis=1)
 
 
-def fit_models(k, X_tr, W_tr, epochs, neural):
-    """Fitted PCA, and (with ``neural``) CAE and VAE at latent size ``k``; fit times in s."""
+def vae_kwargs(epochs, n_pixels):
+    """The VAE's class defaults, capped at ``epochs``; a thinner net and shorter patience on
+    long spectra (MILES) to keep the run short."""
+    long = n_pixels > 1000
+    return dict(
+        n_filters=4 if long else 8,
+        batch_size=64,
+        max_epochs=epochs,
+        n_iter_no_change=5 if long else 10,
+        random_state=SEED,
+    )
+
+
+def fit_models(k, X_tr, W_tr, epochs, models_to_fit):
+    """Fitted PCA, and the networks named in ``models_to_fit``, at latent size ``k``; fit
+    times in s."""
     models, fit_s = {}, {}
     start = time.perf_counter()
     models["PCA"] = PCA(k, random_state=SEED).fit(X_tr)
     fit_s["PCA"] = time.perf_counter() - start
-    if neural:
-        for name, cls, extra in (
-            ("SpectralCAE", SpectralCAE, {}),
-            ("SpectralVAE", SpectralVAE, {"kl_warmup_epochs": 5}),
-        ):
-            start = time.perf_counter()
-            models[name] = cls(n_components=k, **neural_kwargs(epochs), **extra).fit(
-                X_tr, ivar=W_tr
-            )
-            fit_s[name] = time.perf_counter() - start
+    for name in models_to_fit:
+        if name == "SpectralCAE":
+            model = SpectralCAE(n_components=k, **neural_kwargs(epochs))
+        else:
+            model = SpectralVAE(n_components=k, **vae_kwargs(epochs, X_tr.shape[1]))
+        start = time.perf_counter()
+        models[name] = model.fit(X_tr, ivar=W_tr)
+        fit_s[name] = time.perf_counter() - start
     return models, fit_s
 
 
@@ -141,8 +160,11 @@ def latent_regression(models, X, labels):
             knn = make_pipeline(StandardScaler(), KNeighborsRegressor(10, weights="distance"))
             pred = cross_val_predict(knn, Z[good], y[good], cv=folds)
             row[name] = float(np.sqrt(np.mean((pred - y[good]) ** 2)))
+        # on 4,300-pixel spectra (MILES), 30 % of the pixels per split made this reference
+        # most of the run's non-neural time (about 14 of 26 minutes, by difference, not timed)
+        max_features = "sqrt" if X.shape[1] > 1000 else 0.3
         forest = RandomForestRegressor(
-            n_estimators=100, max_features=0.3, n_jobs=2, random_state=SEED
+            n_estimators=100, max_features=max_features, n_jobs=2, random_state=SEED
         )
         pred = cross_val_predict(forest, X[good], y[good], cv=folds)
         row["RandomForest (flux, supervised)"] = float(np.sqrt(np.mean((pred - y[good]) ** 2)))
@@ -165,7 +187,7 @@ def anomaly_aucs(models, X_tr, X_te, W_te):
     return results
 
 
-def run_dataset(name, *, epochs, ks, neural_ks, max_train=None):
+def run_dataset(name, *, epochs, ks, cae_ks, max_train=None):
     X, W, labels = load(name)
     idx_tr, idx_te = train_test_split(np.arange(len(X)), test_size=0.25, random_state=SEED)
     if max_train is not None and len(idx_tr) > max_train:
@@ -175,13 +197,17 @@ def run_dataset(name, *, epochs, ks, neural_ks, max_train=None):
     result = {"n_train": len(X_tr), "n_test": len(X_te), "n_pixels": X.shape[1]}
     chi2, fit_times, speed, at6 = {}, {}, {}, None
     for k in ks:
-        models, fit_s = fit_models(k, X_tr, W_tr, epochs, neural=k in neural_ks)
+        nets = ("SpectralCAE", "SpectralVAE") if k in cae_ks else ("SpectralVAE",)
+        models, fit_s = fit_models(k, X_tr, W_tr, epochs, nets)
         for model_name, model in models.items():
             value = np.median(reduced_chi2(X_te, reconstruct(model_name, model, X_te, W_te), W_te))
             chi2.setdefault(model_name, {})[k] = float(value)
             fit_times.setdefault(model_name, {})[k] = fit_s[model_name]
+            epochs_run = len(model.history_) if hasattr(model, "history_") else 0
             print(
-                f"  k={k:2d} {model_name:12s} chi2/N={value:9.2f}  fit {fit_s[model_name]:6.1f} s"
+                f"  k={k:2d} {model_name:12s} chi2/N={value:9.3f}  fit {fit_s[model_name]:6.1f} s"
+                f"  epochs {epochs_run}",
+                flush=True,
             )
         if k == 6:
             at6 = models
@@ -189,26 +215,36 @@ def run_dataset(name, *, epochs, ks, neural_ks, max_train=None):
     result.update(chi2=chi2, fit_seconds=fit_times, transform_spectra_per_s=speed)
 
     header = ["model"] + [f"k={k}" for k in ks]
-    rows = [[m] + [f"{chi2[m][k]:.2f}" if k in chi2[m] else "–" for k in ks] for m in chi2]
+    rows = [[m] + [f"{chi2[m][k]:.3f}" if k in chi2[m] else "–" for k in ks] for m in chi2]
     print("\n### Held-out reconstruction, median χ²/N\n")
     print(markdown_table(header, rows))
-    if "SpectralVAE" in chi2 and 6 in chi2["SpectralVAE"]:
-        gain = 1 - chi2["SpectralVAE"][6] / chi2["PCA"][6]
-        result["vae_vs_pca_k6"] = gain
-        verdict = "meets" if gain >= 0.25 else "misses"
-        direction = f"{100 * gain:.0f} % lower" if gain >= 0 else f"{-100 * gain:.0f} % higher"
+    if "SpectralVAE" in chi2:
+        # 1e-6 relative: the PCA start lives in float32 weights (moves χ² by ~1e-8)
+        verdicts = {
+            k: chi2["SpectralVAE"][k] <= (1 + TIE) * chi2["PCA"][k] for k in chi2["SpectralVAE"]
+        }
+        result["vae_le_pca"] = verdicts
+        misses = [k for k, ok in verdicts.items() if not ok]
         print(
-            f"\nAt k = 6 the VAE's χ²/N is {direction} than PCA's "
-            f"({chi2['SpectralVAE'][6]:.2f} vs {chi2['PCA'][6]:.2f}): {verdict} the 25 % target."
+            "\nVAE χ²/N ≤ PCA's at every k"
+            if not misses
+            else f"\nMISS: VAE χ²/N above PCA's at k = {misses}"
         )
 
     if at6 is not None:
         reg = latent_regression(at6, X, labels)
         result["latent_regression_rmse"] = reg
         names = [n for n in reg["teff"] if n != "n_stars"]
-        rows = [[n] + [f"{reg[lab][n]:.3g}" for lab in LABELS] for n in names]
+        rows = [[n] + [f"{reg[lab][n]:.4g}" for lab in LABELS] for n in names]
         print("\n### 5-fold CV RMSE from the k = 6 latents (kNN), and a supervised reference\n")
         print(markdown_table(["model", "Teff [K]", "logg [dex]", "[Fe/H] [dex]"], rows))
+        if "SpectralVAE" in reg["teff"]:
+            worse = [lab for lab in LABELS if reg[lab]["SpectralVAE"] > (1 + TIE) * reg[lab]["PCA"]]
+            print(
+                "\nVAE probe RMSE ≤ PCA's for every label"
+                if not worse
+                else f"\nMISS: VAE probe RMSE above PCA's for {worse}"
+            )
 
         aucs = anomaly_aucs(at6, X_tr, X_te, W_te)
         result["anomaly_roc_auc"] = aucs
@@ -231,7 +267,9 @@ def main():
         default=["gaia-sample", "miles"],
         choices=["gaia-sample", "gaia-full", "miles"],
     )
-    parser.add_argument("--epochs", type=int, default=40, help="training epochs (default 40)")
+    parser.add_argument(
+        "--epochs", type=int, default=20, help="CAE epochs, VAE's epoch cap (default 20)"
+    )
     parser.add_argument("--quick", action="store_true", help="5 epochs, k = 6 only")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     parser.add_argument(
@@ -246,15 +284,18 @@ def main():
     epochs = 5 if args.quick else args.epochs
 
     results = {"environment": environment(), "epochs": epochs, "datasets": {}}
+    start = time.perf_counter()
     for name in args.data:
         ks = (6,) if args.quick else tuple(args.ks)
-        neural_ks = tuple(k for k in ks if k == 6 or not (args.quick or name == "miles"))
+        cae_ks = tuple(k for k in ks if k == 6 or not (args.quick or name == "miles"))
         try:
             results["datasets"][name] = run_dataset(
-                name, epochs=epochs, ks=ks, neural_ks=neural_ks, max_train=args.max_train
+                name, epochs=epochs, ks=ks, cae_ks=cae_ks, max_train=args.max_train
             )
         except (ImportError, ModuleNotFoundError) as err:
             print(f"\n## {name}: skipped ({err})")
+    results["wall_seconds"] = time.perf_counter() - start
+    print(f"\ntotal wall time {results['wall_seconds']:.0f} s")
     stem = "bench_latent_" + "_".join(args.data) + ("_quick" if args.quick else "")
     path = write_json(results, stem + ".json")
     print(f"\nwrote {path}")

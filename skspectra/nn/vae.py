@@ -87,6 +87,24 @@ class ConvVAE1d(nn.Module):
         convolutional features and its linear head.
     n_heads : int or None, default=None
         Attention heads (see :class:`SelfAttention1d`).
+    linear_encoder : array-like of shape (K, L) or None, default=None
+        Weights of a linear path added to the posterior mean,
+        ``mean = mean_conv(x) + A x``. With it, the convolutional paths'
+        last layers start at zero, so training starts from the linear model
+        (for example whitened principal components, as in
+        :class:`ConvAutoencoder1d`) and the convolutions learn a non-linear
+        correction.
+    linear_decoder : array-like of shape (L, K) or None, default=None
+        Weights ``B`` of the decoder's linear path, ``x̂ = x̂_conv(z) + B z + c``
+        (``c`` starts at 0). Given with ``linear_encoder``.
+    init_logvar : array-like of shape (K,) or None, default=None
+        Starting posterior log-variance of each latent (the bias of the
+        encoder's log-variance output), used with the linear path.
+    learn_mean : bool, default=True
+        With a linear path, False makes the posterior mean the linear path
+        alone, ``mean = A x``, with ``A`` fixed: the latents stay the
+        projection they started as (whitened principal components), while
+        the convolutions learn the posterior widths and the decoder.
 
     Notes
     -----
@@ -104,6 +122,10 @@ class ConvVAE1d(nn.Module):
         kernel_size=5,
         attention=False,
         n_heads=None,
+        linear_encoder=None,
+        linear_decoder=None,
+        init_logvar=None,
+        learn_mean=True,
     ):
         super().__init__()
         _check_positive(n_features=n_features, n_components=n_components, n_filters=n_filters)
@@ -114,6 +136,35 @@ class ConvVAE1d(nn.Module):
         if attention:
             n_channels = self.encoder.head.in_features // self.encoder.lengths[-1]
             self.attention = SelfAttention1d(n_channels, self.encoder.lengths[-1], n_heads)
+        self.linear_encoder = self.linear_decoder = None
+        self.learn_mean = bool(learn_mean)
+        if (linear_encoder is None) != (linear_decoder is None):
+            raise ValueError("give both linear_encoder and linear_decoder, or neither.")
+        if linear_encoder is not None:
+            self._init_linear_path(n_features, linear_encoder, linear_decoder, init_logvar)
+
+    @torch.no_grad()
+    def _init_linear_path(self, n_features, encoder_weight, decoder_weight, init_logvar):
+        k = self.n_components
+        enc = torch.as_tensor(encoder_weight, dtype=torch.float32)
+        dec = torch.as_tensor(decoder_weight, dtype=torch.float32)
+        if enc.shape != (k, n_features) or dec.shape != (n_features, k):
+            raise ValueError(
+                f"linear_encoder must have shape (n_components, n_features) = ({k}, "
+                f"{n_features}) and linear_decoder ({n_features}, {k}); got "
+                f"{tuple(enc.shape)} and {tuple(dec.shape)}."
+            )
+        self.linear_encoder = nn.Linear(n_features, k, bias=False)
+        self.linear_decoder = nn.Linear(k, n_features)
+        self.linear_encoder.weight.copy_(enc)
+        self.linear_decoder.weight.copy_(dec)
+        self.linear_decoder.bias.zero_()
+        for layer in (self.encoder.head, self.decoder.out):
+            layer.weight.zero_()
+            layer.bias.zero_()
+        if init_logvar is not None:
+            self.encoder.head.bias[k:] = torch.as_tensor(init_logvar, dtype=torch.float32)
+        self.linear_encoder.weight.requires_grad_(self.learn_mean)
 
     def encode(self, x):
         h = self.encoder.features(x.unsqueeze(1))  # (B, C, L_depth)
@@ -121,10 +172,14 @@ class ConvVAE1d(nn.Module):
             h = self.attention(h)
         out = self.encoder.head(h.flatten(1))
         mean, logvar = out[:, : self.n_components], out[:, self.n_components :]
+        if self.linear_encoder is not None:
+            linear = self.linear_encoder(x)
+            mean = mean + linear if self.learn_mean else linear
         return mean, logvar.clamp(LOGVAR_MIN, LOGVAR_MAX)
 
     def decode(self, z):
-        return self.decoder(z)
+        x = self.decoder(z)
+        return x if self.linear_decoder is None else x + self.linear_decoder(z)
 
     @torch.no_grad()
     def rescale_latents(self, shift, scale):
@@ -147,16 +202,21 @@ class ConvVAE1d(nn.Module):
         head.weight[:k] /= scale[:, None]
         head.bias[:k] = (head.bias[:k] - shift) / scale
         head.bias[k:] -= 2.0 * torch.log(scale)
-        dec = self.decoder.head  # y = W z + b with z = scale * z' + shift
-        dec.bias += dec.weight @ shift
-        dec.weight *= scale[None, :]
+        if self.linear_encoder is not None:
+            self.linear_encoder.weight /= scale[:, None]
+        dec_layers = [self.decoder.head]
+        if self.linear_decoder is not None:
+            dec_layers.append(self.linear_decoder)
+        for dec in dec_layers:  # y = W z + b with z = scale * z' + shift
+            dec.bias += dec.weight @ shift
+            dec.weight *= scale[None, :]
 
     def forward(self, x):
         mean, logvar = self.encode(x)
         z = mean
         if self.training:
             z = mean + torch.exp(0.5 * logvar) * torch.randn_like(mean)
-        return self.decoder(z), mean, logvar
+        return self.decode(z), mean, logvar
 
 
 class VAELoss(nn.Module):

@@ -106,7 +106,8 @@ def test_training_reconstructs_and_uses_the_latents(fitted, toy_spectra):
     # Informative posteriors: narrower than the prior.
     assert np.median(fitted.encode(flux)[1]) < 0.5
     history = fitted.history_
-    assert history[-1, "train_loss"] < 0.2 * history[0, "train_loss"]
+    # it starts from PCA's reconstruction (so lower than from random weights) and improves
+    assert history[-1, "train_loss"] < 0.5 * history[0, "train_loss"]
 
 
 def test_history_records_elbo_terms_and_warmup(fitted):
@@ -135,7 +136,8 @@ def test_sample_shape_and_determinism(fitted, toy_spectra):
     assert not np.allclose(a, fitted.sample(5, random_state=2))
     rng = np.random.RandomState(3)
     np.testing.assert_allclose(
-        fitted.sample(2, random_state=3), fitted.inverse_transform(rng.standard_normal((2, 3)))
+        fitted.sample(2, random_state=3, source="prior"),
+        fitted.inverse_transform(rng.standard_normal((2, 3))),
     )
     # Sampled spectra look like the training set: continuum near 1.
     assert np.all(np.abs(np.median(a, axis=1) - 1) < 0.3)
@@ -162,8 +164,10 @@ def test_sample_from_the_aggregate_posterior(fitted, toy_spectra):
     def nearest(F):
         return np.array([np.min(np.sum((flux - f) ** 2, axis=1)) for f in F])
 
-    prior = fitted.sample(50, random_state=0)
+    prior = fitted.sample(50, random_state=0, source="prior")
     assert np.median(nearest(a)) <= np.median(nearest(prior))
+    # the default source is the aggregate posterior
+    np.testing.assert_array_equal(fitted.sample(50, random_state=0), a)
     with pytest.raises(ValueError, match="source"):
         fitted.sample(2, source="posterior")
 
