@@ -203,10 +203,10 @@ class _Writer:
     def net(self, est, net):
         """The trained module's weights, and what rebuilds the module around them."""
         module = net.module_
-        kwargs = {}
-        if getattr(module, "linear_encoder", None) is not None:
-            # SpectralCAE(pca_init=True): the linear path exists only when a basis is given
-            kwargs["linear_basis"] = {"zeros": list(module.linear_encoder.weight.shape)}
+        # Data-dependent layers (the PCA-initialised linear paths of SpectralCAE and
+        # SpectralVAE) exist only when _build_module is given arrays: store their shapes.
+        rebuild = getattr(est, "_module_rebuild_kwargs", None)
+        kwargs = {k: _shapes(v) for k, v in (rebuild(module) if rebuild else {}).items()}
         criterion = getattr(net, "criterion_", None)
         state = {f"module.{k}": v for k, v in module.state_dict().items()}
         if isinstance(criterion, __import__("torch").nn.Module):
@@ -216,6 +216,23 @@ class _Writer:
             "n_features": int(getattr(est, "n_features_in_", 0)),
             "module_kwargs": kwargs,
         }
+
+
+def _shapes(value):
+    """JSON for a data-dependent ``_build_module`` argument: the shapes of its arrays."""
+    if isinstance(value, tuple):
+        return {"zeros_each": [None if v is None else list(np.shape(v)) for v in value]}
+    return {"zeros": list(np.shape(value))}
+
+
+def _zeros(spec):
+    """Placeholder arrays of the stored shapes; the saved weights then overwrite them."""
+    if "zeros_each" in spec:
+        return tuple(
+            None if shape is None else np.zeros(shape, dtype=np.float32)
+            for shape in spec["zeros_each"]
+        )
+    return np.zeros(spec["zeros"], dtype=np.float32)
 
 
 def _is_neighbors(est):
@@ -412,9 +429,7 @@ class _Reader:
             self.cpu_fallback.append(type(est).__name__)
             device = "cpu"
         est.device = device
-        kwargs = {
-            k: np.zeros(v["zeros"], dtype=np.float32) for k, v in node["module_kwargs"].items()
-        }
+        kwargs = {k: _zeros(v) for k, v in node["module_kwargs"].items()}
         state = self.tensors(node["weights"]) if node["weights"] else {}
         with torch.random.fork_rng(devices=[]):  # building a module draws weights: keep the
             torch.manual_seed(0)  # caller's global RNG untouched

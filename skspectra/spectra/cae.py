@@ -290,6 +290,12 @@ class SpectralCAE(
         self.amp = amp
 
     # -- building blocks for NeuralEstimatorMixin ---------------------------
+    def _module_rebuild_kwargs(self, module):
+        """``_build_module`` arguments that rebuild ``module``'s layout (for load_model)."""
+        if getattr(module, "linear_encoder", None) is None:
+            return {}
+        return {"linear_basis": np.zeros(tuple(module.linear_encoder.weight.shape))}
+
     def _build_module(self, n_features, linear_basis=None):
         return ConvAutoencoder1d(
             n_features,

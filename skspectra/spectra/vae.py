@@ -450,6 +450,13 @@ class SpectralVAE(
         self.amp = amp
 
     # -- building blocks for NeuralEstimatorMixin ---------------------------
+    def _module_rebuild_kwargs(self, module):
+        """``_build_module`` arguments that rebuild ``module``'s layout (for load_model)."""
+        if module.linear_encoder is None:
+            return {}
+        k, n = module.linear_encoder.weight.shape
+        return {"linear": (np.zeros((k, n)), np.zeros((n, k)), None)}
+
     def _build_module(self, n_features, linear=None):
         encoder, decoder, logvar = (None, None, None) if linear is None else linear
         return ConvVAE1d(

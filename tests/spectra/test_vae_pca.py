@@ -74,14 +74,24 @@ def test_reconstruction_no_worse_than_pca_held_out(split):
 
 
 def test_bad_training_falls_back_to_the_pca_start(split):
-    """With a learning rate that wrecks every epoch, the untrained (PCA) model is restored."""
+    """With a learning rate that makes every epoch worse (but does not diverge), the untrained
+    (PCA) model is restored."""
     X_tr, W_tr, X_te, W_te = split
-    vae = SpectralVAE(n_components=3, lr=5.0, max_epochs=3, n_iter_no_change=3, **TINY)
+    vae = SpectralVAE(n_components=3, lr=0.05, max_epochs=3, n_iter_no_change=3, **TINY)
     vae.fit(X_tr, ivar=W_tr)
     assert all(np.array(vae.history_[:, "valid_objective"]) > 0)
     pca = PCA(3).fit(X_tr)
     expected = pca.inverse_transform(pca.transform(X_te))
     np.testing.assert_allclose(vae.reconstruct(X_te), expected, rtol=1e-4, atol=1e-4)
+
+
+def test_diverging_training_raises_rather_than_restoring(split):
+    """A learning rate that blows the loss up is reported, not silently papered over."""
+    from skspectra.training import TrainingDivergedError
+
+    X_tr, W_tr, _, _ = split
+    with pytest.raises(TrainingDivergedError, match="learning rate"):
+        SpectralVAE(n_components=3, lr=5.0, max_epochs=3, **TINY).fit(X_tr, ivar=W_tr)
 
 
 def test_early_stopping_stops_and_restores_the_best_epoch(split):
