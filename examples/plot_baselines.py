@@ -9,17 +9,13 @@ the same real data, the same split and the same metric:
 :class:`~sklearn.ensemble.RandomForestRegressor` for the regressors. It is the
 check to make before trusting a deep model: does it beat a forest?
 
-===================  ===============================  =========================================
-estimator            data                             task and metric
-===================  ===============================  =========================================
-SpectralCAE          Gaia XP spectra, 5 % with        find the injected anomalies: ROC-AUC
-SpectralVAE          injected anomalies (mixed kinds)
-GaussianLineFitter   Gaia XP spectra                  APOGEE Teff and log g: mean R²
-                                                      (its generic, multi-output mode)
-ImageAutoencoder     Hubble Deep Field stamps         rank of the one bright star (1 = found)
-ImageRegressor       5-band images of Gaia XP stars   APOGEE Teff and log g: mean R²
-ImageToSpectrum      the same images                  the star's XP spectrum: median χ²/N
-===================  ===============================  =========================================
+- SpectralCAE and SpectralVAE: Gaia XP spectra, 5 % with injected anomalies (mixed
+  kinds); find the injected anomalies, scored by ROC-AUC.
+- GaussianLineFitter (its generic, multi-output mode): Gaia XP spectra; APOGEE Teff and
+  log g, scored by mean R².
+- ImageAutoencoder: Hubble Deep Field stamps; the rank of the one bright star (1 = found).
+- ImageRegressor: 5-band images of Gaia XP stars; APOGEE Teff and log g, mean R².
+- ImageToSpectrum: the same images; the star's XP spectrum, median χ²/N.
 
 The images of Gaia XP stars are simulated from their real spectra
 (:func:`~skspectra.datasets.make_image_spectrum_pairs`: SDSS ugriz band fluxes

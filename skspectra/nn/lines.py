@@ -269,9 +269,9 @@ class GaussianLineDetector(nn.Module):
     kernel_sizes, n_filters, n_blocks, hidden_size
         As for :class:`MultiScaleEncoder1d`; ``hidden_size`` is the width of the heads.
 
-    Shapes
-    ------
-    ``forward``: ``(B, L)`` → ``(dense (B, 4, M), count logits (B, K + 1))`` with
+    Notes
+    -----
+    **Shapes.** ``forward``: ``(B, L)`` → ``(dense (B, 4, M), count logits (B, K + 1))`` with
     ``M = ceil(L / 2)`` cells (``M = L`` when ``L = 1``).
 
     References
@@ -345,9 +345,9 @@ class DenseLineLoss(nn.Module):
     count_weight : float, default=1.0
         Weight of the count cross-entropy.
 
-    Shapes
-    ------
-    ``y_pred``: ``(dense (B, 4, M), count logits (B, K + 1))``; ``y_true``:
+    Notes
+    -----
+    **Shapes.** ``y_pred``: ``(dense (B, 4, M), count logits (B, K + 1))``; ``y_true``:
     ``(B, 5, M)`` holding the target heatmap, the centre fraction, the two standardised
     parameters (anything away from centres) and the number of lines (in every cell).
     """
