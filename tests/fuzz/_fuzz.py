@@ -180,9 +180,10 @@ def ivars(draw, shape):
     return x
 
 
-def matrices(n_samples=st.integers(0, 6), n_features=st.integers(0, 12), **kwargs):
+def matrices(max_samples=6, max_features=12, **kwargs):
     """Fuzzed 2-D arrays with a drawn shape."""
-    return st.tuples(n_samples, n_features).flatmap(lambda shape: arrays(shape, **kwargs))
+    shapes = st.tuples(st.integers(0, max_samples), st.integers(0, max_features))
+    return shapes.flatmap(lambda shape: arrays(shape, **kwargs))
 
 
 def maybe_list(draw, x):
