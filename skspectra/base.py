@@ -32,13 +32,18 @@ _INFERENCE_DTYPES = {"float64": torch.float64, "float32": torch.float32}
 MAX_ABS_VALUE = float(np.sqrt(np.finfo(np.float64).max))
 
 
-def check_magnitude(X, name="X"):
+def check_magnitude(X, name="X", *, allow_nan=True):
     """Return ``X``, or raise a ValueError if it holds values beyond ±``MAX_ABS_VALUE``.
 
     Such values are finite, so sklearn's validation lets them through, but their squares
-    overflow to infinity and the scores built on them become NaN.
+    overflow to infinity and the scores built on them become NaN. With ``allow_nan=False``
+    NaN is refused too: sklearn turns ``None`` in an object-dtype target into NaN unchecked.
     """
     X = np.asarray(X)
+    if not allow_nan and X.dtype.kind == "f" and np.isnan(X).any():
+        raise ValueError(
+            f"{name} holds NaN (or None) values; drop those samples or fill the values in."
+        )
     if X.dtype.kind == "f" and X.size:
         with np.errstate(invalid="ignore"):
             big = np.abs(X) > MAX_ABS_VALUE
@@ -170,7 +175,7 @@ class NeuralEstimatorMixin:
         self._validate_params()
         out = validate_data(self, X, dtype=[np.float64, np.float32], **kwargs)
         if isinstance(out, tuple):
-            check_magnitude(out[1], "y")
+            check_magnitude(out[1], "y", allow_nan=False)
         check_magnitude(out[0] if isinstance(out, tuple) else out)
         return out
 

@@ -268,7 +268,7 @@ class ImageToSpectrum(MultiOutputMixin, RegressorMixin, BaseEstimator):
             dtype=[np.float64, np.float32],
         )
         check_magnitude(X)
-        check_magnitude(Y, "Y")
+        check_magnitude(Y, "Y", allow_nan=False)
         rng = check_random_state(self.random_state)
         spectrum_model = _seed_unset_random_states(self._make_spectrum_model(), rng)
         regressor = _seed_unset_random_states(self._make_regressor(), rng)

@@ -146,6 +146,8 @@ def _validate(arrays, path):
             f"{path}: flux must have shape (n_spectra, n_wavelengths), got {flux.shape}."
         )
     n, m = flux.shape
+    if n == 0:
+        raise ValueError(f"{path} holds no spectra: flux has shape {flux.shape}.")
 
     ivar = _same_shape(arrays["ivar"], flux.shape, "ivar", path, np.float64)
     if ivar is not None and np.any(ivar < 0):

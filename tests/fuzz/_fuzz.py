@@ -95,22 +95,25 @@ DTYPES = ("float64", "float32", "float16", "int64", "int8", "uint8", "bool", "ob
 SCALES = (1.0, 0.0, 1e-30, 1e30, -1.0, -1e30, 1e-300, 1e300)
 
 
+_SEEDS = st.integers(0, 2**32 - 1)
+_ODD_OBJECTS = st.sampled_from(["1.5", "abc", None, b"x", [1.0]])
+_N_DEFECTS = st.sampled_from((0, 0, 1, 1, 2, 3))
+_KINDS = st.sampled_from(("nan", "inf", "-inf", "scale", "const"))
+_SCALE_VALUES = st.sampled_from(SCALES)
+
+
 @st.composite
 def defects(draw, shape):
-    """A list of (kind, rows, cols, value) damage to apply to an array of ``shape``."""
+    """A list of (kind, value, seed) damage to an array of ``shape``: each hits a random block.
+
+    Hypothesis draws the kinds and values (so it can shrink them); a seed places the block.
+    """
     if len(shape) < 2 or 0 in shape:
         return []
-    n, m = shape[0], int(np.prod(shape[1:]))
-    out = []
-    for _ in range(draw(st.integers(0, 3))):
-        kind = draw(st.sampled_from(("nan", "inf", "-inf", "scale", "const")))
-        r0 = draw(st.integers(0, n - 1))
-        r1 = draw(st.integers(r0 + 1, n))
-        c0 = draw(st.integers(0, m - 1))
-        c1 = draw(st.integers(c0 + 1, m))
-        value = draw(st.sampled_from(SCALES)) if kind in ("scale", "const") else None
-        out.append((kind, (r0, r1), (c0, c1), value))
-    return out
+    return [
+        (kind, draw(_SCALE_VALUES) if kind in ("scale", "const") else None, draw(_SEEDS))
+        for kind in (draw(_KINDS) for _ in range(draw(_N_DEFECTS)))
+    ]
 
 
 def apply_defects(x, damage):
@@ -118,9 +121,12 @@ def apply_defects(x, damage):
     if not damage:
         return x
     flat = x.reshape(x.shape[0], -1)
+    n, m = flat.shape
     with np.errstate(all="ignore"):
-        for kind, (r0, r1), (c0, c1), value in damage:
-            block = (slice(r0, r1), slice(c0, c1))
+        for kind, value, seed in damage:
+            rng = np.random.default_rng(seed)
+            r0, c0 = rng.integers(n), rng.integers(m)
+            block = (slice(r0, rng.integers(r0 + 1, n + 1)), slice(c0, rng.integers(c0 + 1, m + 1)))
             if kind == "nan":
                 flat[block] = np.nan
             elif kind == "inf":
@@ -150,33 +156,45 @@ def cast(x, dtype, draw):
         return x.astype(dtype)
 
 
+_DTYPE_STRATEGIES = {}
+
+
+def _dtypes(dtypes):
+    if dtypes not in _DTYPE_STRATEGIES:
+        _DTYPE_STRATEGIES[dtypes] = st.sampled_from(dtypes)
+    return _DTYPE_STRATEGIES[dtypes]
+
+
 @st.composite
 def arrays(draw, shape, *, dtypes=DTYPES, positive=False, loc=1.0):
     """A fuzzed array of ``shape``: random values, damaged blocks, any dtype."""
-    seed = draw(st.integers(0, 2**16))
-    rng = np.random.default_rng(seed)
-    x = loc + 0.3 * rng.standard_normal(shape)
+    rng = np.random.default_rng(draw(_SEEDS))
+    x = np.asarray(loc + 0.3 * rng.standard_normal(shape))
     if positive:
         x = np.abs(x)
     x = apply_defects(x, draw(defects(shape)))
-    return cast(x, draw(st.sampled_from(dtypes)), draw)
+    return cast(x, draw(_dtypes(tuple(dtypes))), draw)
+
+
+_IVAR_KINDS = st.sampled_from(("none", "good", "good", "damaged", "wrong_shape"))
+_OFF_BY_ONE = st.sampled_from((-1, 1))
+_BAD_IVAR = st.sampled_from((0.0, -1.0, np.nan, np.inf, 1e-300, 1e300))
 
 
 @st.composite
 def ivars(draw, shape):
     """An inverse-variance array for flux of ``shape``: None, good, zero rows, negative, NaN,
     or of the wrong shape."""
-    kind = draw(st.sampled_from(("none", "good", "good", "damaged", "wrong_shape")))
+    kind = draw(_IVAR_KINDS)
     if kind == "none":
         return None
     if kind == "wrong_shape":
-        shape = tuple(max(s + draw(st.sampled_from((-1, 1))), 0) for s in shape)
+        shape = tuple(max(s + draw(_OFF_BY_ONE), 0) for s in shape)
     x = np.abs(draw(arrays(shape, dtypes=("float64", "float32"), positive=True)))
     if kind == "damaged" and len(shape) >= 2 and 0 not in shape:
         x = x.astype(np.float64)
         flat = x.reshape(shape[0], -1)
-        row = draw(st.integers(0, shape[0] - 1))
-        flat[row] = draw(st.sampled_from((0.0, -1.0, np.nan, np.inf, 1e-300, 1e300)))
+        flat[draw(_SEEDS) % shape[0]] = draw(_BAD_IVAR)
     return x
 
 
@@ -186,8 +204,11 @@ def matrices(max_samples=6, max_features=12, **kwargs):
     return shapes.flatmap(lambda shape: arrays(shape, **kwargs))
 
 
+_ONE_IN_TEN = st.integers(0, 9)
+
+
 def maybe_list(draw, x):
     """``x`` as given, or as nested lists (what users pass too)."""
-    if draw(st.integers(0, 9)) == 0 and isinstance(x, np.ndarray):
+    if draw(_ONE_IN_TEN) == 0 and isinstance(x, np.ndarray):
         return x.tolist()
     return x
