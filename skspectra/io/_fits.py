@@ -150,3 +150,45 @@ def expand_paths(paths, patterns, what, check=check_file):
             check(path)
             files.append(path)
     return files
+
+
+def read_each(files, read_one, *, skip_bad=False):
+    """``read_one(path)`` for each file, in order; with ``skip_bad``, go on past unreadable ones.
+
+    Parameters
+    ----------
+    files : list of Path
+        Files to read (from :func:`expand_paths`).
+    read_one : callable
+        Reads one file; raises ValueError or OSError (naming the file) if it cannot.
+    skip_bad : bool, default=False
+        False: the first unreadable file stops everything (its error is raised). True: it is
+        left out and listed in ``skipped``.
+
+    Returns
+    -------
+    results : list
+        What ``read_one`` returned for each readable file.
+    skipped : list of dict
+        ``{"file": path, "reason": first line of the error}`` per file left out.
+
+    Raises
+    ------
+    ValueError
+        With ``skip_bad``, if no file at all could be read (naming the first).
+    """
+    results, skipped = [], []
+    for path in files:
+        try:
+            results.append(read_one(path))
+        except (ValueError, OSError) as exc:
+            if not skip_bad or isinstance(exc, FileNotFoundError):
+                raise
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            skipped.append({"file": str(path), "reason": reason})
+    if skipped and not results:
+        raise ValueError(
+            f"none of the {len(skipped)} files could be read; the first, {skipped[0]['file']}: "
+            f"{skipped[0]['reason']}"
+        )
+    return results, skipped
