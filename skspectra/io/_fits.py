@@ -41,6 +41,21 @@ def _damage_is_an_error():
         yield
 
 
+@contextlib.contextmanager
+def naming_the_file(path):
+    """Re-raise ValueError and TypeError as a ValueError that starts with ``path``.
+
+    Cells that numpy cannot convert ("could not convert string to float: 'abc'") are errors
+    in the file; the message must say which file.
+    """
+    try:
+        yield
+    except (ValueError, TypeError) as exc:
+        if str(path) in str(exc):
+            raise
+        raise ValueError(f"{path}: {exc}") from exc
+
+
 def check_file(path):
     """Return ``path`` as a Path, raising FileNotFoundError (with the path) if it is no file."""
     path = Path(path)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from astropy.io import fits
 
-from ._fits import expand_paths, open_fits, read_each, read_hdu_data
+from ._fits import expand_paths, naming_the_file, open_fits, read_each, read_hdu_data
 
 __all__ = ["IMAGE_PATTERNS", "read_fits_images"]
 
@@ -129,7 +129,8 @@ def read_fits_images(
         raise ValueError("conserve_flux=True only applies when resizing: give size as well.")
 
     def read_one(path):  # resized at once, so that only small images are kept
-        image, meta = _read_one(path, hdu, plane)
+        with naming_the_file(path):
+            image, meta = _read_one(path, hdu, plane)
         if size is not None:
             factor = image.shape[1] * image.shape[2] / (size[0] * size[1])
             image = _resize(image, size)

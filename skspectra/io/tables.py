@@ -5,7 +5,7 @@ import zipfile
 import numpy as np
 from sklearn.utils import Bunch
 
-from ._fits import check_file, find_column, native, open_fits, read_hdu_data
+from ._fits import check_file, find_column, naming_the_file, native, open_fits, read_hdu_data
 
 __all__ = ["read_spectra_table"]
 
@@ -91,7 +91,8 @@ def _table_from_hdulist(hdul, path):
 
 
 def _finish(arrays, flux_unit, path, fmt):
-    spectra = _validate(arrays, path)
+    with naming_the_file(path):
+        spectra = _validate(arrays, path)
     spectra.flux_unit = flux_unit
     spectra.meta = {"file": str(path), "format": fmt}
     return spectra
