@@ -2,6 +2,8 @@
 
 import contextlib
 import errno
+import gzip
+import io
 import os
 import warnings
 import zlib
@@ -76,7 +78,7 @@ def open_fits(path):
     path = check_file(path)
     try:
         with _damage_is_an_error():
-            hdul = fits.open(path, memmap=False, lazy_load_hdus=False)
+            hdul = fits.open(_gunzipped(path), memmap=False, lazy_load_hdus=False)
     except (FileNotFoundError, PermissionError):
         raise
     except _UNREADABLE as exc:
@@ -85,6 +87,20 @@ def open_fits(path):
         yield hdul
     finally:
         hdul.close()
+
+
+def _gunzipped(path):
+    """``path``, or for a gzip file its content, decompressed and checked (CRC) in memory.
+
+    astropy reads a gzip stream lazily: a damaged one can send its header parser into an
+    endless loop that eats memory (astropy 7, found by fuzzing). Python's gzip checks the
+    whole stream first and raises on damage, which ``open_fits`` reports as unreadable.
+    """
+    with open(path, "rb") as file:
+        if file.read(2) != b"\x1f\x8b":
+            return path
+    with gzip.open(path, "rb") as file:
+        return io.BytesIO(file.read())
 
 
 def read_hdu_data(hdu, path):

@@ -1,5 +1,8 @@
 """What the fuzz suite found, each kept as a plain regression test (fixed in the library)."""
 
+import base64
+import time
+
 import numpy as np
 import pytest
 from sklearn.decomposition import PCA
@@ -9,6 +12,21 @@ from skspectra.images import ImageAutoencoder, ImageRegressor, ImageToSpectrum
 from skspectra.io import read_spectra_table
 from skspectra.lines import GaussianLineFitter
 from skspectra.preprocessing import normalize_spectra
+
+#: The fuzzed file that hung astropy: a valid gzipped FITS table with three bytes overwritten
+#: (its CRC no longer matches). fits.open looped in its header parser, eating gigabytes.
+HANGING_GZIP = base64.b64decode(
+    "H4sIAAAAAAACAwv29A3wcVUwsFXAAkIU9BWS8/PS8otyixVK8hXcPEOCFYpLEvNSEotSFLACJ8+QAM8IHOZZAM1L"
+    "LCpKrFQtSSxJVCipLEhVIAD8HCM8gxVwmGcANC+vNDcptUghPw1mcmZual5xZn5eMVbzXCNCXP1ccPqXZAA2bBSM"
+    "glEwCkbBKBgFo2AUjBgAak4Ge/r72SqoO3n6hTg6+biqI0nrKyRl5iUWVSqUJCblpCqkVpRAGqc4zaNr+9mI9PYz"
+    "2DxDrOYZmoHa4zmpeek9GSDz4CYpGBJwnxEO9xnjMM8It3kBzv6hfiFE9RfSi/JLCxQKEosSc1NLUouw+9cdn3mG"
+    "mOYVE4iPEDdPVx+XYNz+RZgHSTJpmak5KbhNDQmJDHAFx4d6Wk5pBUhInZL0HOLmH+QLMc8C2rOhzDyQ+8Dxq55Z"
+    "llhEHfdBzLNwpZb7jMHmlSeWpUJSmzqF7jOmXviN9i9HwSgYBaNgFAxHYP/L4N+ev3M07L8Ect/v0J1r/2H55VtT"
+    "3tyz/+C8qTrRRN/+L7P68qazT+3/zVo6fVYKk/3PLce3S/Ddtv+9hmXq/w4t+wYGBnzYYb0DAwg4rHeC0i5Q2g1K"
+    "e0BpLyjtA6X9wLT9j00b5KpkT9j/+8bXUPE1x/4v756SKwXM9h+4zdu6dr+0/7v9bfc3v3z7D50T2S3uVQLdtdqg"
+    "xuav/afzNS5zuyfR3H1/z0/ZvDB3h/2PlZdtJ0R12H85PW8To2eg/bfDwWu+b8q1/1D8P/ha8Sr7j38FyhhE39j/"
+    "2vVg1QTFd/a/oh4nr8h4R2v3jYJRMApGwSgYBaNgFIwC6gIAjLo0lcAhAAA="
+)
 
 RNG = np.random.default_rng(0)
 SPECTRA = 1 + 0.1 * RNG.standard_normal((8, 16))
@@ -83,3 +101,12 @@ def test_infinite_flux_is_missing_for_normalize_spectra():
 def test_overflowing_ivar_after_normalisation_is_refused():
     with pytest.raises(ValueError, match="overflows for spectrum 0"):
         normalize_spectra(np.array([[1e200, 1e200]]), np.ones((1, 2)))
+
+
+def test_damaged_gzip_stream_is_refused_at_once(tmp_path):
+    path = tmp_path / "table.fits.gz"
+    path.write_bytes(HANGING_GZIP)
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match="not a readable FITS file: CRC check failed"):
+        read_spectra_table(path)
+    assert time.perf_counter() - start < 10  # it never returned before the fix
