@@ -11,7 +11,7 @@ from skspectra import SpectralCAE
 from skspectra.images import ImageAutoencoder, ImageRegressor, ImageToSpectrum
 from skspectra.io import read_spectra_table
 from skspectra.lines import GaussianLineFitter
-from skspectra.preprocessing import normalize_spectra
+from skspectra.preprocessing import ImageNormalizer, normalize_spectra
 
 #: The fuzzed file that hung astropy: a valid gzipped FITS table with three bytes overwritten
 #: (its CRC no longer matches). fits.open looped in its header parser, eating gigabytes.
@@ -110,3 +110,11 @@ def test_damaged_gzip_stream_is_refused_at_once(tmp_path):
     with pytest.raises(ValueError, match="not a readable FITS file: CRC check failed"):
         read_spectra_table(path)
     assert time.perf_counter() - start < 10  # it never returned before the fix
+
+
+def test_log_stretch_with_a_too_small_is_refused():
+    # found: a=1e-30 made the log stretch 0 / 0, NaN for every pixel of a finite image
+    with pytest.raises(ValueError, match="too small for the log stretch"):
+        ImageNormalizer(stretch="log", a=1e-30).fit_transform(np.ones((1, 1, 1, 1)))
+    out = ImageNormalizer(stretch="log", a=1e-6).fit_transform(RNG.random((2, 1, 3, 3)))
+    assert np.all((out >= 0) & (out <= 1))
