@@ -88,6 +88,7 @@ def check_ivar(ivar, X, *, allow_all_masked=False):
             f"ivar has shape {ivar.shape} but the flux has shape {X.shape}; "
             "give one inverse variance per flux pixel."
         )
+    check_magnitude(ivar, "ivar")
     if np.any(ivar < 0):
         raise ValueError("ivar has negative values; inverse variances must be >= 0 (0 = masked).")
     if not allow_all_masked:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 from astropy.io import fits
-from astropy.io.fits.verify import VerifyWarning
+from astropy.io.fits.verify import VerifyError, VerifyWarning
 from astropy.utils.exceptions import AstropyUserWarning
 
 # What astropy (and gzip underneath it) raise for files that are not FITS or are damaged.
@@ -26,6 +26,7 @@ _UNREADABLE = (
     zlib.error,
     AstropyUserWarning,
     VerifyWarning,
+    VerifyError,
 )
 
 
@@ -56,6 +57,9 @@ def naming_the_file(path):
         if str(path) in str(exc):
             raise
         raise ValueError(f"{path}: {exc}") from exc
+    except (AttributeError, KeyError, IndexError, VerifyError) as exc:
+        # astropy on a damaged header: cards it cannot parse, an HDU of an unexpected kind
+        raise ValueError(f"{path} is not a readable FITS file: {exc}") from exc
 
 
 def check_file(path):

@@ -5,7 +5,7 @@ import warnings
 import pandas as pd
 from sklearn.utils import Bunch
 
-from ._fits import check_file, expand_paths, find_column, open_fits, read_each
+from ._fits import check_file, expand_paths, find_column, naming_the_file, open_fits, read_each
 from .sdss import _sdss_from_hdulist
 from .tables import _table_from_hdulist, read_spectra_table
 
@@ -136,7 +136,7 @@ def _records(path, require_wavelength=True):
     """One dict per spectrum in ``path``: wavelength, flux, ivar, mask, meta."""
     if path.name.lower().endswith(".npz"):
         return _table_records(read_spectra_table(path), path, require_wavelength)
-    with open_fits(path) as hdul:
+    with open_fits(path) as hdul, naming_the_file(path):
         if _is_sdss(hdul):
             spec = _sdss_from_hdulist(hdul, path)
             return [_sdss_record(spec, path)]

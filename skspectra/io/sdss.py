@@ -103,7 +103,7 @@ def read_sdss_spectrum(path):
     >>> spec.meta["class"], round(spec.meta["z"], 4)
     ('GALAXY', 0.004)
     """
-    with open_fits(path) as hdul:
+    with open_fits(path) as hdul, naming_the_file(path):
         return _sdss_from_hdulist(hdul, path)
 
 

@@ -80,7 +80,7 @@ def read_spectra_table(path):
     path = check_file(path)
     if path.name.lower().endswith(".npz"):
         return _finish(_arrays_from_npz(path), None, path, "npz")
-    with open_fits(path) as hdul:
+    with open_fits(path) as hdul, naming_the_file(path):
         return _table_from_hdulist(hdul, path)
 
 

@@ -210,6 +210,6 @@ _ONE_IN_TEN = st.integers(0, 9)
 
 def maybe_list(draw, x):
     """``x`` as given, or as nested lists (what users pass too)."""
-    if draw(_ONE_IN_TEN) == 0 and isinstance(x, np.ndarray):
+    if draw(_ONE_IN_TEN) == 0 and isinstance(x, np.ndarray) and x.dtype != object:
         return x.tolist()
     return x
