@@ -14,6 +14,11 @@ from astropy.io import fits
 from astropy.io.fits.verify import VerifyError, VerifyWarning
 from astropy.utils.exceptions import AstropyUserWarning
 
+try:  # raised when the tiles of a compressed image HDU are damaged
+    from astropy.io.fits.hdu.compressed._compression import CfitsioException
+except ImportError:  # pragma: no cover - another astropy layout
+    CfitsioException = OSError
+
 # What astropy (and gzip underneath it) raise for files that are not FITS or are damaged.
 # FileNotFoundError and PermissionError are OSErrors too, but they are re-raised as they are.
 _UNREADABLE = (
@@ -27,6 +32,7 @@ _UNREADABLE = (
     AstropyUserWarning,
     VerifyWarning,
     VerifyError,
+    CfitsioException,
 )
 
 
@@ -57,7 +63,7 @@ def naming_the_file(path):
         if str(path) in str(exc):
             raise
         raise ValueError(f"{path}: {exc}") from exc
-    except (AttributeError, KeyError, IndexError, VerifyError) as exc:
+    except (AttributeError, KeyError, IndexError, VerifyError, CfitsioException) as exc:
         # astropy on a damaged header: cards it cannot parse, an HDU of an unexpected kind
         raise ValueError(f"{path} is not a readable FITS file: {exc}") from exc
 

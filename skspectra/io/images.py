@@ -79,7 +79,7 @@ def read_fits_images(
     images : ndarray of shape (n_files, n_channels, H, W)
         float64 pixel values in ``BUNIT`` (times ``flux_factor``). ``n_channels`` is 1 for
         2-D images and for cubes read with ``plane``, the number of planes otherwise.
-        Blank pixels (NaN in float images, the ``BLANK`` value in integer ones) are NaN:
+        Blank pixels (NaN or ±inf in float images, the ``BLANK`` value in integer ones) are NaN:
         treat NaN as masked. With ``size``, an output pixel is NaN where less than half
         of its footprint covers finite input pixels; elsewhere the blanks are left out of
         the interpolation.
@@ -251,12 +251,13 @@ def _select_hdu(hdul, hdu, path):
 
 
 def _blank_to_nan(data, header):
-    """float64 native-order copy; integer pixels equal to ``BLANK`` become NaN.
+    """float64 native-order copy; infinite pixels and integer ones equal to ``BLANK`` become NaN.
 
     astropy turns BLANK into NaN itself when it scales (BSCALE/BZERO), but returns
     unscaled integer data with the BLANK value in place.
     """
     image = np.array(data, dtype=np.float64)
+    image[np.isinf(image)] = np.nan  # found by fuzzing: an infinite pixel is no measurement
     blank = header.get("BLANK")
     if data.dtype.kind in "iu" and blank is not None:
         image[data == blank] = np.nan

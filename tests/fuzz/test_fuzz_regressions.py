@@ -9,7 +9,7 @@ from sklearn.decomposition import PCA
 
 from skspectra import SpectralCAE
 from skspectra.images import ImageAutoencoder, ImageRegressor, ImageToSpectrum
-from skspectra.io import read_spectra_table
+from skspectra.io import read_fits_images, read_spectra_table
 from skspectra.lines import GaussianLineFitter
 from skspectra.preprocessing import ImageNormalizer, normalize_spectra
 
@@ -118,3 +118,15 @@ def test_log_stretch_with_a_too_small_is_refused():
         ImageNormalizer(stretch="log", a=1e-30).fit_transform(np.ones((1, 1, 1, 1)))
     out = ImageNormalizer(stretch="log", a=1e-6).fit_transform(RNG.random((2, 1, 3, 3)))
     assert np.all((out >= 0) & (out <= 1))
+
+
+def test_infinite_pixels_are_blank(tmp_path):
+    # found: read_fits_images returned inf pixels (and resizing smeared them)
+    data = np.ones((4, 5), dtype=np.float32)
+    data[1, 2] = np.inf
+    from astropy.io import fits
+
+    fits.PrimaryHDU(data).writeto(tmp_path / "inf.fits")
+    images, meta = read_fits_images(tmp_path / "inf.fits")
+    assert np.isnan(images[0, 0, 1, 2]) and meta["n_blank"][0] == 1
+    assert not np.isinf(read_fits_images(tmp_path / "inf.fits", size=3)[0]).any()
