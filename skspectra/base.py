@@ -26,9 +26,38 @@ from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-__all__ = ["NeuralEstimatorMixin", "check_ivar"]
+__all__ = ["MAX_ABS_VALUE", "NeuralEstimatorMixin", "check_ivar", "check_magnitude"]
 
 _INFERENCE_DTYPES = {"float64": torch.float64, "float32": torch.float32}
+
+#: Largest magnitude accepted in data: the square root of float64's maximum (1.3e154), so that
+#: squares (variances, χ²) cannot overflow.
+MAX_ABS_VALUE = float(np.sqrt(np.finfo(np.float64).max))
+
+
+def check_magnitude(X, name="X", *, allow_nan=True):
+    """Return ``X``, or raise a ValueError if it holds values beyond ±``MAX_ABS_VALUE``.
+
+    Such values are finite, so sklearn's validation lets them through, but their squares
+    overflow to infinity and the scores built on them become NaN. With ``allow_nan=False``
+    NaN is refused too: sklearn turns ``None`` in an object-dtype target into NaN unchecked.
+    """
+    X = np.asarray(X)
+    if not allow_nan and X.dtype.kind == "f" and np.isnan(X).any():
+        raise ValueError(
+            f"{name} holds NaN (or None) values; drop those samples or fill the values in."
+        )
+    if X.dtype.kind == "f" and X.size:
+        with np.errstate(invalid="ignore"):
+            big = np.abs(X) > MAX_ABS_VALUE
+        if big.any():
+            index = tuple(int(i) for i in np.argwhere(big)[0])
+            raise ValueError(
+                f"{name} holds values too large to compute with ({X[index]:.3g} at index "
+                f"{index}); skspectra accepts magnitudes up to {MAX_ABS_VALUE:.2g}, beyond which "
+                f"squares overflow. Rescale {name} (divide it by a constant)."
+            )
+    return X
 
 
 def check_ivar(ivar, X, *, allow_all_masked=False):
@@ -62,6 +91,7 @@ def check_ivar(ivar, X, *, allow_all_masked=False):
             f"ivar has shape {ivar.shape} but the flux has shape {X.shape}; "
             "give one inverse variance per flux pixel."
         )
+    check_magnitude(ivar, "ivar")
     if np.any(ivar < 0):
         raise ValueError("ivar has negative values; inverse variances must be >= 0 (0 = masked).")
     if not allow_all_masked:
@@ -130,6 +160,34 @@ def _routing_kwargs():
     return {"_routing_method": "fit"} if sklearn.get_config()["enable_metadata_routing"] else {}
 
 
+def _check_finite_output(out, X, module):
+    """Raise a ValueError naming the samples for which the network gave NaN or infinity.
+
+    Finite input can still overflow inside the network (values of 1e300, or beyond float32's
+    3.4e38 with ``inference_dtype='float32'``); a network whose training diverged gives NaN
+    for everything. Either way no NaN may leave as a result.
+    """
+    parts = out if isinstance(out, tuple) else (out,)
+    bad = np.zeros(len(X), dtype=bool)
+    for part in parts:
+        bad |= ~np.all(np.isfinite(part.reshape(len(part), -1)), axis=1)
+    if not bad.any():
+        return
+    rows = np.flatnonzero(bad)
+    where = f"{rows.size} of {len(X)} samples (first: row {rows[0]})"
+    if not all(torch.isfinite(p).all() for p in module.parameters()):
+        raise ValueError(
+            f"the network gives NaN or infinite output for {where} because its weights are not "
+            "finite: training diverged. Refit with a lower lr, or rescale the data."
+        )
+    largest = float(np.max(np.abs(np.asarray(X)[rows])))
+    raise ValueError(
+        f"the network gives NaN or infinite output for {where}: their values reach {largest:.3g} "
+        "after the estimator's own scaling, too large for it. Rescale the input (divide it "
+        "by a constant) or drop those samples."
+    )
+
+
 class NeuralEstimatorMixin:
     """Training and inference plumbing shared by the skspectra estimators.
 
@@ -165,11 +223,15 @@ class NeuralEstimatorMixin:
     # -- validation ---------------------------------------------------------
     def _validate_fit_X(self, X, **kwargs):
         self._validate_params()
-        return validate_data(self, X, dtype=[np.float64, np.float32], **kwargs)
+        out = validate_data(self, X, dtype=[np.float64, np.float32], **kwargs)
+        if isinstance(out, tuple):
+            check_magnitude(out[1], "y", allow_nan=False)
+        check_magnitude(out[0] if isinstance(out, tuple) else out)
+        return out
 
     def _validate_X(self, X):
         check_is_fitted(self)
-        return validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        return check_magnitude(validate_data(self, X, reset=False, dtype=[np.float64, np.float32]))
 
     # -- training -----------------------------------------------------------
     def _seed(self):
@@ -408,5 +470,8 @@ class NeuralEstimatorMixin:
                 xb = _as_tensor(X[start : start + self.batch_size], dtype, device)
                 outs.append(_to_numpy(fn(module, xb)))
         if isinstance(outs[0], tuple):
-            return tuple(np.concatenate(parts) for parts in zip(*outs, strict=True))
-        return np.concatenate(outs)
+            out = tuple(np.concatenate(parts) for parts in zip(*outs, strict=True))
+        else:
+            out = np.concatenate(outs)
+        _check_finite_output(out, X, module)
+        return out

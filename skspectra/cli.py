@@ -24,6 +24,12 @@ __all__ = ["main"]
 IMAGE_EPOCHS = 30
 
 
+_SKIP_BAD_HELP = (
+    "go on past files that cannot be read and list them, with the reason, in run.json "
+    "(default: stop at the first, with exit status 1)"
+)
+
+
 class InputError(ValueError):
     """Bad input that the user can fix; reported as one line."""
 
@@ -101,6 +107,7 @@ def _build_parser():
     )
     anomalies.add_argument("--quiet", action="store_true", help="no progress bar")
     add_training_options(anomalies)
+    anomalies.add_argument("--skip-bad", action="store_true", help=_SKIP_BAD_HELP)
     _add_images_parser(sub)
     add_score_parser(sub, _positive_int)
     return parser
@@ -189,6 +196,7 @@ def _add_images_parser(sub):
     )
     images.add_argument("--quiet", action="store_true", help="no progress bar")
     add_training_options(images)
+    images.add_argument("--skip-bad", action="store_true", help=_SKIP_BAD_HELP)
 
 
 def _fraction(text):
@@ -208,10 +216,11 @@ def _positive_int(text):
 def _anomalies(args):
     from .anomaly_report import find_anomalies, write_anomaly_report
     from .io import check_training_spectra, load_gaia_xp_sample, load_spectra
+    from .io.loading import report_skipped
 
     args, run = start_run(args, "anomalies")
     t0 = time.perf_counter()
-    data = load_spectra(args.paths) if args.paths else load_gaia_xp_sample()
+    data = load_spectra(args.paths, skip_bad=args.skip_bad) if args.paths else load_gaia_xp_sample()
     check_training_spectra(data)
     cutouts = images = None
     if args.images is not None:  # read before training, so that bad images fail fast
@@ -250,6 +259,7 @@ def _anomalies(args):
         "timings_s": {"load_s": t_load, **timings},
         "checkpoint": run.record(),
     }
+    report_skipped(data, extra)
     if args.save_model is not None:
         grid = {"wavelength": data.wavelength, "wavelength_unit": data.wavelength_unit}
         extra["model_file"] = str(_save_model(model, args.save_model, **grid, normalize="median"))
@@ -270,13 +280,19 @@ def _anomalies(args):
 def _images(args):
     from .image_report import find_image_anomalies, write_image_report
     from .io import check_training_images, load_hubble_sample, load_images
+    from .io.loading import report_skipped
 
     args, run = start_run(args, "images")
     t0 = time.perf_counter()
     hdu = int(args.hdu) if args.hdu is not None and args.hdu.lstrip("-").isdigit() else args.hdu
     if args.paths:
         data = load_images(
-            args.paths, size=args.size, hdu=hdu, plane=args.plane, stretch=args.stretch
+            args.paths,
+            size=args.size,
+            hdu=hdu,
+            plane=args.plane,
+            stretch=args.stretch,
+            skip_bad=args.skip_bad,
         )
     else:
         data = load_hubble_sample(size=args.size)
@@ -310,6 +326,7 @@ def _images(args):
         "timings_s": {"load_s": t_load, **timings},
         "checkpoint": run.record(),
     }
+    report_skipped(data, extra)
     if args.save_model is not None:
         extra["model_file"] = str(_save_model(model, args.save_model))
     out_dir = write_image_report(out, data, model, scores, top=args.top, extra=extra, exist_ok=True)

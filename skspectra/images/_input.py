@@ -11,7 +11,7 @@ import numpy as np
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..base import check_ivar
+from ..base import check_ivar, check_magnitude
 
 __all__ = ["ImageInputMixin"]
 
@@ -98,6 +98,7 @@ class ImageInputMixin:
                         f"{flat.shape[1]}, or give images as (n, H, W) or (n, C, H, W)."
                     )
                 self.image_shape_ = _resolve_shape(self.image_shape, flat.shape[1])
+        check_magnitude(flat)
         if reset:
             self._fit_layout = layout
         raw_shape = flat.shape if layout == FLAT else (flat.shape[0], *raw.shape[1:])

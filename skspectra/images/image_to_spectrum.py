@@ -10,7 +10,7 @@ from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..base import check_ivar
+from ..base import check_ivar, check_magnitude
 
 __all__ = ["ImageToSpectrum"]
 
@@ -267,6 +267,8 @@ class ImageToSpectrum(MultiOutputMixin, RegressorMixin, BaseEstimator):
             allow_nd=True,
             dtype=[np.float64, np.float32],
         )
+        check_magnitude(X)
+        check_magnitude(Y, "Y", allow_nan=False)
         rng = check_random_state(self.random_state)
         spectrum_model = _seed_unset_random_states(self._make_spectrum_model(), rng)
         regressor = _seed_unset_random_states(self._make_regressor(), rng)
@@ -318,7 +320,8 @@ class ImageToSpectrum(MultiOutputMixin, RegressorMixin, BaseEstimator):
     # -- inference ----------------------------------------------------------
     def _validate_X(self, X):
         check_is_fitted(self)
-        return validate_data(self, X, reset=False, allow_nd=True, dtype=[np.float64, np.float32])
+        X = validate_data(self, X, reset=False, allow_nd=True, dtype=[np.float64, np.float32])
+        return check_magnitude(X)
 
     def _regress(self, regressor, X):
         Zs = np.asarray(regressor.predict(X), dtype=np.float64)

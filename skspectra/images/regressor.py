@@ -8,7 +8,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 
-from ..base import NeuralEstimatorMixin
+from ..base import NeuralEstimatorMixin, check_magnitude
 from ..nn.regressor2d import MLP, ConvRegressor2d
 from ..training import LossTerm
 
@@ -331,7 +331,8 @@ class ImageRegressor(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin, Bas
     # -- inference ----------------------------------------------------------
     def _validate_X(self, X):
         check_is_fitted(self)
-        return validate_data(self, X, reset=False, dtype=[np.float64, np.float32], allow_nd=True)
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32], allow_nd=True)
+        return check_magnitude(X)
 
     def predict(self, X):
         """Predict the targets.

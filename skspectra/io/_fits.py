@@ -2,6 +2,8 @@
 
 import contextlib
 import errno
+import gzip
+import io
 import os
 import warnings
 import zlib
@@ -9,8 +11,13 @@ from pathlib import Path
 
 import numpy as np
 from astropy.io import fits
-from astropy.io.fits.verify import VerifyWarning
+from astropy.io.fits.verify import VerifyError, VerifyWarning
 from astropy.utils.exceptions import AstropyUserWarning
+
+try:  # raised when the tiles of a compressed image HDU are damaged
+    from astropy.io.fits.hdu.compressed._compression import CfitsioException
+except ImportError:  # pragma: no cover - another astropy layout
+    CfitsioException = OSError
 
 # What astropy (and gzip underneath it) raise for files that are not FITS or are damaged.
 # FileNotFoundError and PermissionError are OSErrors too, but they are re-raised as they are.
@@ -24,6 +31,8 @@ _UNREADABLE = (
     zlib.error,
     AstropyUserWarning,
     VerifyWarning,
+    VerifyError,
+    CfitsioException,
 )
 
 
@@ -39,6 +48,24 @@ def _damage_is_an_error():
         warnings.filterwarnings("error", message=".*truncated", category=AstropyUserWarning)
         warnings.filterwarnings("error", message="Error validating header", category=VerifyWarning)
         yield
+
+
+@contextlib.contextmanager
+def naming_the_file(path):
+    """Re-raise ValueError and TypeError as a ValueError that starts with ``path``.
+
+    Cells that numpy cannot convert ("could not convert string to float: 'abc'") are errors
+    in the file; the message must say which file.
+    """
+    try:
+        yield
+    except (ValueError, TypeError) as exc:
+        if str(path) in str(exc):
+            raise
+        raise ValueError(f"{path}: {exc}") from exc
+    except (AttributeError, KeyError, IndexError, VerifyError, CfitsioException) as exc:
+        # astropy on a damaged header: cards it cannot parse, an HDU of an unexpected kind
+        raise ValueError(f"{path} is not a readable FITS file: {exc}") from exc
 
 
 def check_file(path):
@@ -61,7 +88,7 @@ def open_fits(path):
     path = check_file(path)
     try:
         with _damage_is_an_error():
-            hdul = fits.open(path, memmap=False, lazy_load_hdus=False)
+            hdul = fits.open(_gunzipped(path), memmap=False, lazy_load_hdus=False)
     except (FileNotFoundError, PermissionError):
         raise
     except _UNREADABLE as exc:
@@ -70,6 +97,20 @@ def open_fits(path):
         yield hdul
     finally:
         hdul.close()
+
+
+def _gunzipped(path):
+    """``path``, or for a gzip file its content, decompressed and checked (CRC) in memory.
+
+    astropy reads a gzip stream lazily: a damaged one can send its header parser into an
+    endless loop that eats memory (astropy 7, found by fuzzing). Python's gzip checks the
+    whole stream first and raises on damage, which ``open_fits`` reports as unreadable.
+    """
+    with open(path, "rb") as file:
+        if file.read(2) != b"\x1f\x8b":
+            return path
+    with gzip.open(path, "rb") as file:
+        return io.BytesIO(file.read())
 
 
 def read_hdu_data(hdu, path):
@@ -150,3 +191,45 @@ def expand_paths(paths, patterns, what, check=check_file):
             check(path)
             files.append(path)
     return files
+
+
+def read_each(files, read_one, *, skip_bad=False):
+    """``read_one(path)`` for each file, in order; with ``skip_bad``, go on past unreadable ones.
+
+    Parameters
+    ----------
+    files : list of Path
+        Files to read (from :func:`expand_paths`).
+    read_one : callable
+        Reads one file; raises ValueError or OSError (naming the file) if it cannot.
+    skip_bad : bool, default=False
+        False: the first unreadable file stops everything (its error is raised). True: it is
+        left out and listed in ``skipped``.
+
+    Returns
+    -------
+    results : list
+        What ``read_one`` returned for each readable file.
+    skipped : list of dict
+        ``{"file": path, "reason": first line of the error}`` per file left out.
+
+    Raises
+    ------
+    ValueError
+        With ``skip_bad``, if no file at all could be read (naming the first).
+    """
+    results, skipped = [], []
+    for path in files:
+        try:
+            results.append(read_one(path))
+        except (ValueError, OSError) as exc:
+            if not skip_bad or isinstance(exc, FileNotFoundError):
+                raise
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            skipped.append({"file": str(path), "reason": reason})
+    if skipped and not results:
+        raise ValueError(
+            f"none of the {len(skipped)} files could be read; the first, {skipped[0]['file']}: "
+            f"{skipped[0]['reason']}"
+        )
+    return results, skipped

@@ -5,7 +5,7 @@ import warnings
 import pandas as pd
 from sklearn.utils import Bunch
 
-from ._fits import check_file, expand_paths, find_column, open_fits
+from ._fits import check_file, expand_paths, find_column, naming_the_file, open_fits, read_each
 from .sdss import _sdss_from_hdulist
 from .tables import _table_from_hdulist, read_spectra_table
 
@@ -30,7 +30,7 @@ _META_KEYS = (
 )
 
 
-def read_spectra(paths, *, require_wavelength=True):
+def read_spectra(paths, *, require_wavelength=True, skip_bad=False):
     """Read spectra from files and directories into one collection, one entry per spectrum.
 
     Each file is read with the matching reader: an SDSS spec/spec-lite file (HDU 1 has a
@@ -49,6 +49,9 @@ def read_spectra(paths, *, require_wavelength=True):
         Whether every file must give wavelengths. With False, a table without them
         yields ``None`` in ``wavelength``, and the caller decides (for example, that
         spectra of one length share a pixel grid).
+    skip_bad : bool, default=False
+        Go on past files that cannot be read (damaged, not FITS, no flux...) and list them
+        in ``skipped``, instead of stopping at the first.
 
     Returns
     -------
@@ -70,6 +73,8 @@ def read_spectra(paths, *, require_wavelength=True):
             One row per spectrum: ``file``, ``row`` (index within the file), ``id``, ``z``,
             ``z_err``, ``zwarning``, ``ra``, ``dec``, ``plate``, ``mjd``, ``fiberid``,
             ``class``, ``subclass``, ``flux_unit`` (None/NaN where unknown).
+        skipped : list of dict
+            ``{"file", "reason"}`` of each file left out with ``skip_bad`` (else empty).
 
     Raises
     ------
@@ -90,9 +95,10 @@ def read_spectra(paths, *, require_wavelength=True):
                                       mask=spectra.mask, new_wavelength=grid)
     """
     files = expand_paths(paths, SPECTRUM_PATTERNS, "spectra", _check_spectrum_file)
-    records = []
-    for path in files:
-        records.extend(_records(path, require_wavelength))
+    per_file, skipped = read_each(
+        files, lambda path: _records(path, require_wavelength), skip_bad=skip_bad
+    )
+    records = [record for file_records in per_file for record in file_records]
     has_ivar = [record["ivar"] is not None for record in records]
     ivar = [record["ivar"] for record in records] if all(has_ivar) else None
     if any(has_ivar) and not all(has_ivar):
@@ -116,6 +122,7 @@ def read_spectra(paths, *, require_wavelength=True):
         meta=pd.DataFrame(
             [record["meta"] for record in records], columns=["file", "row", *_META_KEYS]
         ),
+        skipped=skipped,
     )
 
 
@@ -129,7 +136,7 @@ def _records(path, require_wavelength=True):
     """One dict per spectrum in ``path``: wavelength, flux, ivar, mask, meta."""
     if path.name.lower().endswith(".npz"):
         return _table_records(read_spectra_table(path), path, require_wavelength)
-    with open_fits(path) as hdul:
+    with open_fits(path) as hdul, naming_the_file(path):
         if _is_sdss(hdul):
             spec = _sdss_from_hdulist(hdul, path)
             return [_sdss_record(spec, path)]

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from astropy.io import fits
 
-from ._fits import expand_paths, open_fits, read_hdu_data
+from ._fits import expand_paths, naming_the_file, open_fits, read_each, read_hdu_data
 
 __all__ = ["IMAGE_PATTERNS", "read_fits_images"]
 
@@ -34,7 +34,9 @@ _META_COLUMNS = (
 )
 
 
-def read_fits_images(paths, size=None, hdu=None, plane=None, *, conserve_flux=False):
+def read_fits_images(
+    paths, size=None, hdu=None, plane=None, *, conserve_flux=False, skip_bad=False
+):
     """Read FITS images from files and directories into one array, one image per file.
 
     Each file gives one image: the HDU ``hdu``, or, when None, the first HDU that holds
@@ -67,13 +69,17 @@ def read_fits_images(paths, size=None, hdu=None, plane=None, *, conserve_flux=Fa
         the total flux in a per-pixel unit such as counts or Jy/pixel, is kept (to
         interpolation accuracy: within about 1 % for sources resolved at the new size).
         Use False for surface-brightness units (MJy/sr, mag/arcsec²).
+    skip_bad : bool, default=False
+        Go on past files that cannot be read (damaged, not FITS, no such HDU...) instead of
+        stopping at the first; they are listed in ``meta.attrs["skipped"]`` as
+        ``{"file", "reason"}`` dicts (an empty list when none was).
 
     Returns
     -------
     images : ndarray of shape (n_files, n_channels, H, W)
         float64 pixel values in ``BUNIT`` (times ``flux_factor``). ``n_channels`` is 1 for
         2-D images and for cubes read with ``plane``, the number of planes otherwise.
-        Blank pixels (NaN in float images, the ``BLANK`` value in integer ones) are NaN:
+        Blank pixels (NaN or ±inf in float images, the ``BLANK`` value in integer ones) are NaN:
         treat NaN as masked. With ``size``, an output pixel is NaN where less than half
         of its footprint covers finite input pixels; elsewhere the blanks are left out of
         the interpolation.
@@ -121,17 +127,21 @@ def read_fits_images(paths, size=None, hdu=None, plane=None, *, conserve_flux=Fa
         raise ValueError(f"plane must be an int or None, got {plane!r}.")
     if conserve_flux and size is None:
         raise ValueError("conserve_flux=True only applies when resizing: give size as well.")
-    images, rows = [], []
-    for path in expand_paths(paths, IMAGE_PATTERNS, "FITS images", _check_exists):
-        image, meta = _read_one(path, hdu, plane)
+
+    def read_one(path):  # resized at once, so that only small images are kept
+        with naming_the_file(path):
+            image, meta = _read_one(path, hdu, plane)
         if size is not None:
             factor = image.shape[1] * image.shape[2] / (size[0] * size[1])
             image = _resize(image, size)
             if conserve_flux:
                 image *= factor
                 meta["flux_factor"] = factor
-        images.append(image)
-        rows.append(meta)
+        return image, meta
+
+    files = expand_paths(paths, IMAGE_PATTERNS, "FITS images", _check_exists)
+    read, skipped = read_each(files, read_one, skip_bad=skip_bad)
+    images, rows = [list(column) for column in zip(*read, strict=True)]
     shapes = {image.shape for image in images}
     if len(shapes) > 1:
         first = images[0].shape
@@ -141,7 +151,9 @@ def read_fits_images(paths, size=None, hdu=None, plane=None, *, conserve_flux=Fa
             f"{rows[other]['file']} gives {images[other].shape}; pass size=... to resize them "
             "to one size (and plane=... for cubes)."
         )
-    return np.stack(images), pd.DataFrame(rows, columns=list(_META_COLUMNS))
+    meta = pd.DataFrame(rows, columns=list(_META_COLUMNS))
+    meta.attrs["skipped"] = skipped
+    return np.stack(images), meta
 
 
 def _check_size(size):
@@ -239,12 +251,13 @@ def _select_hdu(hdul, hdu, path):
 
 
 def _blank_to_nan(data, header):
-    """float64 native-order copy; integer pixels equal to ``BLANK`` become NaN.
+    """float64 native-order copy; infinite pixels and integer ones equal to ``BLANK`` become NaN.
 
     astropy turns BLANK into NaN itself when it scales (BSCALE/BZERO), but returns
     unscaled integer data with the BLANK value in place.
     """
     image = np.array(data, dtype=np.float64)
+    image[np.isinf(image)] = np.nan  # found by fuzzing: an infinite pixel is no measurement
     blank = header.get("BLANK")
     if data.dtype.kind in "iu" and blank is not None:
         image[data == blank] = np.nan

@@ -57,7 +57,7 @@ def load_gaia_xp_sample():
     )
 
 
-def load_spectra(paths):
+def load_spectra(paths, *, skip_bad=False):
     """Read files, put every spectrum on one wavelength grid and normalise it.
 
     SDSS spectra with a redshift go to the rest frame; each spectrum is then
@@ -68,6 +68,9 @@ def load_spectra(paths):
     ----------
     paths : str, path-like, or sequence of them
         Files and directories, as for :func:`~skspectra.io.read_spectra`.
+    skip_bad : bool, default=False
+        Go on past files that cannot be read, instead of stopping at the first; they are
+        listed in ``skipped``.
 
     Returns
     -------
@@ -79,7 +82,8 @@ def load_spectra(paths):
         file gave inverse variances: ``ivar`` then only marks masked pixels, with 1 elsewhere,
         and the noise is to be estimated); ``labels`` (DataFrame of the
         metadata of :func:`~skspectra.io.read_spectra` but ``id``); ``source`` (a line
-        that says what was read and how).
+        that says what was read and how); ``skipped`` (``{"file", "reason"}`` of each file
+        left out with ``skip_bad``).
 
     Raises
     ------
@@ -92,7 +96,7 @@ def load_spectra(paths):
     from ..preprocessing import common_wavelength_grid, normalize_spectra, resample_spectra
     from .collection import read_spectra
 
-    spectra = read_spectra(paths, require_wavelength=False)
+    spectra = read_spectra(paths, require_wavelength=False, skip_bad=skip_bad)
     meta = spectra.meta
     ids = np.array(
         [
@@ -141,6 +145,7 @@ def load_spectra(paths):
         has_ivar=has_ivar,
         labels=labels,
         source=f"{len(set(meta['file']))} file(s), {frame}, normalised by the median flux",
+        skipped=spectra.skipped,
     )
 
 
@@ -217,7 +222,7 @@ def check_training_spectra(data):
     return data
 
 
-def load_images(paths, *, size=32, hdu=None, plane=None, stretch="asinh"):
+def load_images(paths, *, size=32, hdu=None, plane=None, stretch="asinh", skip_bad=False):
     """FITS images ready for a model: read, resized to one size, each mapped to [0, 1].
 
     Parameters
@@ -231,6 +236,9 @@ def load_images(paths, *, size=32, hdu=None, plane=None, stretch="asinh"):
     stretch : {'linear', 'asinh', 'log'}, default='asinh'
         Stretch of the :class:`~skspectra.preprocessing.ImageNormalizer` that maps each
         image to [0, 1] between its 0.5th and 99.5th percentiles (``FITS_PERCENTILE``).
+    skip_bad : bool, default=False
+        Go on past files that cannot be read, instead of stopping at the first; they are
+        listed in ``skipped``.
 
     Returns
     -------
@@ -238,7 +246,8 @@ def load_images(paths, *, size=32, hdu=None, plane=None, stretch="asinh"):
         ``images`` (n_images, C, size, size) in [0, 1] (NaN = masked), ``ids``
         (n_images,): the file name, or its path where names repeat; ``labels``
         (the metadata DataFrame of :func:`~skspectra.io.read_fits_images`), ``source`` and
-        ``preprocessing`` (one line each).
+        ``preprocessing`` (one line each), ``skipped`` (``{"file", "reason"}`` of each file
+        left out with ``skip_bad``).
 
     Raises
     ------
@@ -248,7 +257,7 @@ def load_images(paths, *, size=32, hdu=None, plane=None, stretch="asinh"):
     from ..preprocessing import ImageNormalizer
     from .images import read_fits_images
 
-    raw, meta = read_fits_images(paths, size=size, hdu=hdu, plane=plane)
+    raw, meta = read_fits_images(paths, size=size, hdu=hdu, plane=plane, skip_bad=skip_bad)
     images = ImageNormalizer(stretch=stretch, percentile=FITS_PERCENTILE).fit_transform(raw)
     names = [Path(f).name for f in meta["file"]]
     ids = np.array(
@@ -264,6 +273,7 @@ def load_images(paths, *, size=32, hdu=None, plane=None, stretch="asinh"):
             f"ImageNormalizer(stretch={stretch!r}, percentile={FITS_PERCENTILE}): "
             "each image to [0, 1]"
         ),
+        skipped=meta.attrs["skipped"],
     )
 
 
@@ -332,3 +342,17 @@ def check_training_images(data):
     if len(images) < 10:
         raise ValueError(f"need at least 10 images to learn what is normal, got {len(images)}")
     return data
+
+
+def report_skipped(data, extra):
+    """Add ``skipped_files`` to ``extra`` (for run.json) and say on stderr what was left out."""
+    import sys
+
+    skipped = list(data.get("skipped", []))
+    extra["skipped_files"] = skipped
+    if skipped:
+        print(
+            f"skspectra: skipped {len(skipped)} unreadable file(s) (listed in run.json), "
+            f"e.g. {skipped[0]['file']}: {skipped[0]['reason']}",
+            file=sys.stderr,
+        )

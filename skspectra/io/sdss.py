@@ -4,7 +4,7 @@ import numpy as np
 from astropy.table import Table
 from sklearn.utils import Bunch
 
-from ._fits import find_column, native, open_fits, python_scalar, read_hdu_data
+from ._fits import find_column, naming_the_file, native, open_fits, python_scalar, read_hdu_data
 
 __all__ = ["SDSS_FLUX_UNIT", "read_sdss_spectrum"]
 
@@ -103,12 +103,17 @@ def read_sdss_spectrum(path):
     >>> spec.meta["class"], round(spec.meta["z"], 4)
     ('GALAXY', 0.004)
     """
-    with open_fits(path) as hdul:
+    with open_fits(path) as hdul, naming_the_file(path):
         return _sdss_from_hdulist(hdul, path)
 
 
 def _sdss_from_hdulist(hdul, path):
     """Build the Bunch of :func:`read_sdss_spectrum` from an open HDUList."""
+    with naming_the_file(path):
+        return _sdss_bunch(hdul, path)
+
+
+def _sdss_bunch(hdul, path):
     coadd = _coadd_hdu(hdul, path)
     data = read_hdu_data(coadd, path)
     names = data.columns.names

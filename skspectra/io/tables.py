@@ -5,7 +5,7 @@ import zipfile
 import numpy as np
 from sklearn.utils import Bunch
 
-from ._fits import check_file, find_column, native, open_fits, read_hdu_data
+from ._fits import check_file, find_column, naming_the_file, native, open_fits, read_hdu_data
 
 __all__ = ["read_spectra_table"]
 
@@ -81,7 +81,7 @@ def read_spectra_table(path):
     path = check_file(path)
     if path.name.lower().endswith(".npz"):
         return _finish(_arrays_from_npz(path), None, path, "npz")
-    with open_fits(path) as hdul:
+    with open_fits(path) as hdul, naming_the_file(path):
         return _table_from_hdulist(hdul, path)
 
 
@@ -92,7 +92,8 @@ def _table_from_hdulist(hdul, path):
 
 
 def _finish(arrays, flux_unit, path, fmt):
-    spectra = _validate(arrays, path)
+    with naming_the_file(path):
+        spectra = _validate(arrays, path)
     spectra.flux_unit = flux_unit
     spectra.meta = {"file": str(path), "format": fmt}
     return spectra
@@ -147,6 +148,8 @@ def _validate(arrays, path):
             f"{path}: flux must have shape (n_spectra, n_wavelengths), got {flux.shape}."
         )
     n, m = flux.shape
+    if n == 0:
+        raise ValueError(f"{path} holds no spectra: flux has shape {flux.shape}.")
 
     ivar = _same_shape(arrays["ivar"], flux.shape, "ivar", path, np.float64)
     if ivar is not None and np.any(ivar < 0):

@@ -11,6 +11,7 @@ coarsest level, never breaks training.
 
 import math
 
+import torch
 from torch import nn
 
 __all__ = ["ConvBlock2d", "ConvEncoder2d", "pooled_sizes"]
@@ -28,9 +29,24 @@ def pooled_sizes(image_size, depth):
     return sizes
 
 
+class _GroupNorm(nn.GroupNorm):
+    """``nn.GroupNorm`` that accepts a group of one value (a batch of one 1×1 map).
+
+    torch refuses to normalise a single value in training ("Expected more than 1 value per
+    channel"); its normalised value is 0 whatever the input, so the output is the bias, as
+    torch itself gives for the same map in a larger batch.
+    """
+
+    def forward(self, x):
+        if x.shape[0] * (x.shape[1] // self.num_groups) * x.shape[2:].numel() == 1:
+            bias = self.bias if self.affine else torch.zeros(x.shape[1], dtype=x.dtype)
+            return x * 0 + bias.view(1, -1, *([1] * (x.dim() - 2)))
+        return super().forward(x)
+
+
 def _group_norm(channels):
     """GroupNorm with up to 8 groups that divide ``channels``."""
-    return nn.GroupNorm(math.gcd(8, channels), channels)
+    return _GroupNorm(math.gcd(8, channels), channels)
 
 
 class ConvBlock2d(nn.Sequential):

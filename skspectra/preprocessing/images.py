@@ -22,6 +22,12 @@ def _stretch(stretch, a):
     if stretch == "linear":
         return LinearStretch()
     a = DEFAULT_A[stretch] if a is None else float(a)
+    if stretch == "log" and not np.log(a + 1) > 0:
+        # found by fuzzing: log(a u + 1) / log(a + 1) is 0 / 0 when 1 + a rounds to 1
+        raise ValueError(
+            f"a={a!r} is too small for the log stretch (1 + a rounds to 1, so it divides by 0); "
+            "use a >= 1e-12, or stretch='linear', which the log stretch tends to as a -> 0."
+        )
     return AsinhStretch(a=a) if stretch == "asinh" else LogStretch(a=a)
 
 

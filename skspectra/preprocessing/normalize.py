@@ -21,7 +21,8 @@ def normalize_spectra(
     Parameters
     ----------
     flux : array-like of shape (n_spectra, n_wavelengths)
-        Flux density, any units. NaN marks missing pixels.
+        Flux density, any units. NaN (or infinity) marks missing pixels: they are left out
+        of the statistic.
     ivar : array-like of shape (n_spectra, n_wavelengths), optional
         Inverse variance of ``flux``. Pixels with ``ivar == 0`` are left out of the statistic.
     method : {"median", "mean"}, default="median"
@@ -81,6 +82,7 @@ def normalize_spectra(
     columns = window_columns(flux.shape[1], window, wavelength)
 
     values = flux[:, columns]
+    values = np.where(np.isfinite(values), values, np.nan)  # infinite pixels are missing too
     if ivar is not None:
         values = np.where(ivar[:, columns] > 0, values, np.nan)
     with warnings.catch_warnings():
@@ -97,7 +99,17 @@ def normalize_spectra(
             f"{', ...' if rows.size > 10 else ''}; scales {scale[rows[:10]].tolist()})."
         )
     flux_norm = flux / scale[:, None]
-    ivar_norm = None if ivar is None else ivar * scale[:, None] ** 2
+    ivar_norm = None
+    if ivar is not None:
+        with np.errstate(over="ignore"):
+            ivar_norm = ivar * scale[:, None] ** 2
+        overflow = np.isinf(ivar_norm) & np.isfinite(ivar)
+        if overflow.any():
+            row = int(np.flatnonzero(overflow.any(axis=1))[0])
+            raise ValueError(
+                f"ivar * scale**2 overflows for spectrum {row} (scale {scale[row]:.3g}): its flux "
+                "is too large to normalise with its ivar; rescale flux and ivar first."
+            )
     return flux_norm, ivar_norm, scale
 
 
