@@ -340,9 +340,14 @@ def _images(args):
 
 
 def _save_model(model, path, **metadata):
+    import copy
+
     from .io import save_model
     from .utils import unique_path
 
+    # The run's checkpoint callback served training only; the saved model leaves it out.
+    model = copy.copy(model)
+    model.callbacks = None
     return save_model(model, unique_path(path), metadata=metadata)
 
 
