@@ -79,24 +79,6 @@ def _build_parser():
         "the residuals (automatic when the files give no ivar)",
     )
     anomalies.add_argument(
-        "--out",
-        type=Path,
-        default=None,
-        help="output directory; a free name is chosen if it exists "
-        "(default: skspectra-anomalies-DATE-TIME)",
-    )
-    anomalies.add_argument(
-        "--save-model",
-        type=Path,
-        default=None,
-        metavar="FILE",
-        help="also save the trained model as a skspectra model file (a zip of JSON, arrays and "
-        "safetensors weights that loads without running code; never overwrites a file)",
-    )
-    anomalies.add_argument(
-        "--random-state", type=int, default=0, help="seed of the model (default: 0)"
-    )
-    anomalies.add_argument(
         "--images",
         type=Path,
         default=None,
@@ -105,9 +87,7 @@ def _build_parser():
         "plotted anomaly; matched by file name (= spectrum id), else by WCS centre vs the "
         "spectrum's RA/Dec within 3 arcsec",
     )
-    anomalies.add_argument("--quiet", action="store_true", help="no progress bar")
-    add_training_options(anomalies)
-    anomalies.add_argument("--skip-bad", action="store_true", help=_SKIP_BAD_HELP)
+    _add_run_options(anomalies, "anomalies")
     _add_images_parser(sub)
     add_score_parser(sub, _positive_int)
     return parser
@@ -170,13 +150,26 @@ def _add_images_parser(sub):
         "--n-components", type=_positive_int, default=8, help="latent dimensions (default: 8)"
     )
     images.add_argument(
+        "--threads",
+        type=_positive_int,
+        default=1,
+        help="CPU threads for torch (default: 1; on 32-pixel stamps, 2 threads ran slower "
+        "than 1 on a shared 2-core machine)",
+    )
+    _add_run_options(images, "images")
+
+
+def _add_run_options(command, kind):
+    """The options every training command shares: output, model file, seed, display,
+    checkpoints and resuming, bad files."""
+    command.add_argument(
         "--out",
         type=Path,
         default=None,
         help="output directory; a free name is chosen if it exists "
-        "(default: skspectra-images-DATE-TIME)",
+        f"(default: skspectra-{kind}-DATE-TIME)",
     )
-    images.add_argument(
+    command.add_argument(
         "--save-model",
         type=Path,
         default=None,
@@ -184,19 +177,12 @@ def _add_images_parser(sub):
         help="also save the trained model as a skspectra model file (a zip of JSON, arrays and "
         "safetensors weights that loads without running code; never overwrites a file)",
     )
-    images.add_argument(
+    command.add_argument(
         "--random-state", type=int, default=0, help="seed of the model (default: 0)"
     )
-    images.add_argument(
-        "--threads",
-        type=_positive_int,
-        default=1,
-        help="CPU threads for torch (default: 1; on 32-pixel stamps, 2 threads ran slower "
-        "than 1 on a shared 2-core machine)",
-    )
-    images.add_argument("--quiet", action="store_true", help="no progress bar")
-    add_training_options(images)
-    images.add_argument("--skip-bad", action="store_true", help=_SKIP_BAD_HELP)
+    command.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_training_options(command)
+    command.add_argument("--skip-bad", action="store_true", help=_SKIP_BAD_HELP)
 
 
 def _fraction(text):
