@@ -1,5 +1,6 @@
-"""The same random_state gives the same bits on CPU in two separate processes, for every
-estimator."""
+"""The same random_state gives the same bits in two separate processes on the same machine
+(one thread each), for every estimator. A promise about one machine, not across machines: another
+CPU may pick other float kernels (see ``_equality.py``)."""
 
 import json
 import os

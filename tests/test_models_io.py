@@ -1,4 +1,7 @@
-"""Model files that never run code: round trips of every estimator, and refusal of pickles."""
+"""Model files that never run code: round trips of every estimator, and refusal of pickles.
+
+A round trip restores the weights exactly, so the loaded model repeats the original's
+computation: the same bits on the same machine (see ``_equality.py``)."""
 
 import io
 import json
@@ -26,6 +29,8 @@ from skspectra import (
 from skspectra.io import load_model, save_model
 from skspectra.preprocessing import SpectrumNormalizer
 from skspectra.preprocessing.images import ImageNormalizer
+
+from _equality import assert_same_bits
 
 TINY = {"n_components": 2, "n_filters": 2, "depth": 1, "max_epochs": 2, "random_state": 0}
 REGRESSOR = {"hidden_layer_sizes": (16,), "max_epochs": 2, "random_state": 0}
@@ -120,7 +125,7 @@ def test_round_trip_gives_identical_results(name, data, tmp_path):
     assert type(loaded) is type(est)
     assert repr(loaded.get_params(deep=True)) == repr(est.get_params(deep=True))
     for method in methods:
-        np.testing.assert_array_equal(
+        assert_same_bits(
             getattr(loaded, method)(args[0]), getattr(est, method)(args[0])
         )
     with zipfile.ZipFile(path) as zf:  # data only: JSON, .npy and safetensors
@@ -177,7 +182,7 @@ def test_unsupported_values_are_named(data, tmp_path):
         path = save_model(est, tmp_path / "m.zip")
     loaded = load_model(path)
     assert loaded.callbacks is None
-    np.testing.assert_array_equal(loaded.score_samples(data[0]), est.score_samples(data[0]))
+    assert_same_bits(loaded.score_samples(data[0]), est.score_samples(data[0]))
 
 
 # -- files that would run code are refused, without running it -----------------------------------
@@ -304,7 +309,7 @@ def test_model_saved_for_cuda_loads_on_cpu(data, tmp_path):
         with pytest.warns(UserWarning, match="CUDA device, which this machine lacks"):
             loaded = load_model(cuda_file)
     assert loaded.device == "cpu" and loaded.net_.device == "cpu"
-    np.testing.assert_array_equal(loaded.score_samples(data[0]), est.score_samples(data[0]))
+    assert_same_bits(loaded.score_samples(data[0]), est.score_samples(data[0]))
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")

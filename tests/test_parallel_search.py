@@ -1,5 +1,9 @@
 """GridSearchCV(n_jobs=2) on joblib's loky backend: every estimator pickles into worker
-processes, trains there, and gives the same scores as a search in this process."""
+processes, trains there, and gives the same scores as a search in this process.
+
+The workers are held to one thread, as this process is (conftest), so that both train with
+the same float kernels on any machine; loky would otherwise give each worker
+``cpu_count // n_jobs`` threads."""
 
 import pickle
 
@@ -81,7 +85,7 @@ NAMES = [
 def test_grid_search_in_two_loky_workers_matches_one_process(name):
     est, grid, X, y = _case(name)
     cv = KFold(2)
-    with parallel_config(backend="loky"):
+    with parallel_config(backend="loky", inner_max_num_threads=1):
         parallel = GridSearchCV(est, grid, cv=cv, n_jobs=2).fit(X, y)
     serial = GridSearchCV(est, grid, cv=cv, n_jobs=1).fit(X, y)
     scores = parallel.cv_results_["mean_test_score"]
@@ -92,4 +96,5 @@ def test_grid_search_in_two_loky_workers_matches_one_process(name):
     best = pickle.loads(pickle.dumps(parallel.best_estimator_))
     out = best.predict(X) if y is not None else best.transform(X)
     ref = parallel.best_estimator_
+    # same machine: the unpickled model repeats the computation (see _equality.py)
     np.testing.assert_array_equal(out, ref.predict(X) if y is not None else ref.transform(X))

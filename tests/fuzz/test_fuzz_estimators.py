@@ -8,7 +8,6 @@ import functools
 
 import numpy as np
 import pytest
-from _fuzz import REJECTED, arrays, assert_finite, call, fuzz, ivars, maybe_list
 from hypothesis import event, given
 from hypothesis import strategies as st
 from sklearn.decomposition import PCA
@@ -17,6 +16,8 @@ from skspectra import SpectralCAE
 from skspectra.images import ImageAutoencoder, ImageRegressor, ImageToSpectrum
 from skspectra.lines import GaussianLineFitter
 from skspectra.spectra import SpectralVAE
+
+from _fuzz import REJECTED, arrays, assert_finite, call, fuzz, ivars, maybe_list
 
 N, M = 8, 16  # training spectra: 8 of 16 pixels
 IMAGE = (1, 6, 6)  # training images: 8 of one band, 6 x 6

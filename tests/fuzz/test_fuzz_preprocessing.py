@@ -1,7 +1,6 @@
 """Fuzzed input to resample_spectra, SpectrumNormalizer / normalize_spectra and ImageNormalizer."""
 
 import numpy as np
-from _fuzz import REJECTED, arrays, call, fuzz, ivars, maybe_list
 from hypothesis import event, given
 from hypothesis import strategies as st
 
@@ -11,6 +10,8 @@ from skspectra.preprocessing import (
     normalize_spectra,
     resample_spectra,
 )
+
+from _fuzz import REJECTED, arrays, call, fuzz, ivars, maybe_list
 
 
 def outcome(result):

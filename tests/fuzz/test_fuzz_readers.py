@@ -14,12 +14,13 @@ import uuid
 
 import numpy as np
 import pytest
-from _fuzz import REJECTED, arrays, call, fuzz
 from astropy.io import fits
 from hypothesis import event, given, reject
 from hypothesis import strategies as st
 
 from skspectra.io import read_fits_images, read_sdss_spectrum, read_spectra, read_spectra_table
+
+from _fuzz import REJECTED, arrays, call, fuzz
 
 
 @pytest.fixture(scope="module")
