@@ -13,7 +13,8 @@ This module holds what they all share:
   callbacks, validation split, a progress bar over epochs that shows the loss
   in readable units (:mod:`skspectra.training`), a stop with a clear error when
   training diverges, ``warm_start`` and checkpoints that resume exactly;
-- batch-invariant inference in float64 (or float32, for speed).
+- inference in float64, whose results agree across batch layouts to float64 rounding (or
+  float32, for speed, which differs at the 1e-7 level).
 """
 
 import copy
@@ -439,9 +440,11 @@ class NeuralEstimatorMixin:
     def _inference_module(self):
         """The trained module in ``inference_dtype``, in evaluation mode.
 
-        float64 inference runs on a copy, so that results do not depend on how
-        samples are grouped into batches (float32 convolutions differ at the
-        1e-7 level from one batch layout to another).
+        float64 inference runs on a copy, so that results agree, to float64
+        rounding, however samples are grouped into batches (float32
+        convolutions differ at the 1e-7 level from one batch layout to
+        another). They are not bit-identical on every CPU: BLAS libraries pick
+        kernels, hence the order of their sums, by batch size.
         """
         module = self.net_.module_
         if self.inference_dtype == "float64":

@@ -7,9 +7,11 @@ few blocks in memory at once. Dask is what the survey-scale astronomy tools
 (LSDB, HATS catalogues) already run on.
 
 The estimator travels to the workers once, as one task of the graph, and not
-once per block. Inference in skspectra is float64 by default and does not
-depend on how samples are grouped into batches, so the result is identical,
-bit for bit, to calling the method on the whole array in memory.
+once per block. Inference in skspectra is float64 by default, so the result
+equals calling the method on the whole array in memory to float64 rounding
+(relative differences below 1e-12). It is not bit-identical on every CPU: the
+blocks group samples into other batches, and BLAS libraries choose their
+kernels, hence the order of their sums, by problem size and instruction set.
 
 Training on several GPUs (or CPU processes) goes through Hugging Face
 accelerate and skorch's :class:`~skorch.hf.AccelerateMixin`: see

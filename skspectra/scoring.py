@@ -6,8 +6,10 @@ float64). :func:`score_in_chunks` hands an estimator one slice at a time instead
 peak memory is set by ``chunk_size``, not by the size of the survey. Only the output (one
 score per spectrum, or one row per spectrum for ``transform``/``predict``) is kept whole.
 
-Every skspectra estimator scores each spectrum on its own (float64 inference is batch
-invariant), so the chunked result is identical to one call on the whole array.
+Every skspectra estimator scores each spectrum on its own, so the chunked result equals one
+call on the whole array, to float64 rounding (relative differences below 1e-12) with the
+default float64 inference: chunks group spectra into other batches, and on some CPUs BLAS sums
+a small batch in another order.
 """
 
 import mmap

@@ -84,8 +84,8 @@ class TrainingCheckpoint(Checkpoint):
 
     An estimator given this callback with ``resume=True`` loads the
     checkpoint, if ``dirname`` holds one, and trains only the epochs left
-    up to ``max_epochs``; the result is then the same, bit for bit on CPU,
-    as a run that was never interrupted.
+    up to ``max_epochs``; the result is then the same, bit for bit on the
+    same machine, as a run that was never interrupted.
 
     Parameters
     ----------
