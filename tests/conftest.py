@@ -13,6 +13,38 @@ import skspectra
 
 torch.set_num_threads(1)
 
+SLOW_HELP = (
+    "also run the tests marked slow: subprocesses and clusters, the docs examples, the long "
+    "CLI runs, and the fuzz suite's 1,000-example profile (CI and `make test-all` do)"
+)
+
+
+def pytest_addoption(parser):
+    parser.addoption("--run-slow", action="store_true", default=False, help=SLOW_HELP)
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "slow: a test of more than a few seconds (subprocesses, clusters, docs examples, long CLI "
+        "runs); deselected unless --run-slow",
+    )
+    # The fuzz suite's profile (tests/fuzz/conftest.py): 1,000 examples per target with
+    # --run-slow, 50 otherwise; SKSPECTRA_FUZZ_PROFILE, when set, wins.
+    os.environ.setdefault(
+        "SKSPECTRA_FUZZ_PROFILE", "ci" if config.getoption("--run-slow") else "quick"
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    """Deselect the slow tests unless --run-slow (the README's `make test` stays under 5 min)."""
+    if config.getoption("--run-slow"):
+        return
+    slow = [item for item in items if item.get_closest_marker("slow")]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if not item.get_closest_marker("slow")]
+
 
 @pytest.fixture
 def seed():

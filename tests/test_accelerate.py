@@ -46,6 +46,7 @@ with open(f"{out}/rank{accelerator.process_index}.json", "w") as fh:
 """
 
 
+@pytest.mark.slow  # accelerate launch of 2 processes
 def test_two_cpu_processes_with_gloo(tmp_path):
     script = tmp_path / "train.py"
     script.write_text(SCRIPT)

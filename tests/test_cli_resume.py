@@ -21,6 +21,9 @@ from skspectra.datasets import load_gaia_xp
 
 from _equality import assert_same_bits
 
+# slow: subprocess runs of the CLI, killed and resumed
+pytestmark = pytest.mark.slow
+
 EPOCHS = 8
 
 

@@ -8,7 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import skspectra
+
+# slow: fits every estimator in two subprocesses
+pytestmark = pytest.mark.slow
 
 # Fits every estimator (the small instances of test_common, seeded) and prints a SHA-256 of each
 # output's bytes.

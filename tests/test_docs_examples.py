@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+# slow: runs every user-guide example (minutes)
+pytestmark = pytest.mark.slow
+
 GUIDE = Path(__file__).resolve().parent.parent / "docs" / "user_guide"
 BLOCK = re.compile(r"\.\. code-block:: python\n\n((?:   .*\n|\n)+)")
 

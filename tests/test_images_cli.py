@@ -40,6 +40,7 @@ def stamps(tmp_path):
     return write_stamps(tmp_path / "stamps")
 
 
+@pytest.mark.slow  # full CLI runs
 def test_fits_run_writes_a_report_and_never_overwrites(tmp_path, stamps, run_cli):
     args = ("images", stamps, "--size", "16", "--epochs", "2", "--top", "3", "--quiet")
     first = run_cli(*args, "--out", "rep", "--save-model", "ae.zip", cwd=tmp_path)
@@ -114,6 +115,7 @@ def test_argument_errors(capsys):
     assert "size" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # the default run on 607 stamps
 def test_default_run_on_the_hubble_stamps(tmp_path, run_cli):
     result = run_cli(
         "images",

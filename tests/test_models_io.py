@@ -125,9 +125,7 @@ def test_round_trip_gives_identical_results(name, data, tmp_path):
     assert type(loaded) is type(est)
     assert repr(loaded.get_params(deep=True)) == repr(est.get_params(deep=True))
     for method in methods:
-        assert_same_bits(
-            getattr(loaded, method)(args[0]), getattr(est, method)(args[0])
-        )
+        assert_same_bits(getattr(loaded, method)(args[0]), getattr(est, method)(args[0]))
     with zipfile.ZipFile(path) as zf:  # data only: JSON, .npy and safetensors
         assert {n.rsplit(".", 1)[-1] for n in zf.namelist()} <= {"json", "npy", "safetensors"}
 

@@ -81,6 +81,7 @@ def test_unfitted_estimator_is_refused(toy_spectra):
         score_dask(SpectralCAE(), toy_spectra[0])
 
 
+@pytest.mark.slow  # a dask LocalCluster
 def test_local_cluster_with_two_worker_processes(cae, toy_spectra):
     distributed = pytest.importorskip("distributed")
     flux, _ = toy_spectra

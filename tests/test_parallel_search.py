@@ -23,6 +23,9 @@ from skspectra import (
 )
 from skspectra.datasets import make_gaussian_spectra
 
+# slow: loky worker processes
+pytestmark = pytest.mark.slow
+
 TINY = dict(max_epochs=2, batch_size=16, random_state=0)
 
 

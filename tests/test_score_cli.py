@@ -5,7 +5,6 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 from astropy.table import Table
 from sklearn.decomposition import PCA
 

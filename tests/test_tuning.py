@@ -186,6 +186,7 @@ WORKER = textwrap.dedent(
 )
 
 
+@pytest.mark.slow  # 3 subprocesses
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
 def test_sqlite_study_shared_by_two_processes_resumes_after_a_kill(tmp_path):
     db = tmp_path / "study.db"

@@ -1,12 +1,13 @@
 """Hypothesis profiles of the fuzz suite, chosen with ``SKSPECTRA_FUZZ_PROFILE``.
 
-- ``ci`` (default): 1,000 examples per target, derandomised (the same examples on every run,
-  so CI never flakes), no example database. About 90 s for the whole suite on 2 CPU cores.
+- ``ci`` (with ``--run-slow``, as CI and ``make test-all`` run): 1,000 examples per target,
+  derandomised (the same examples on every run, so CI never flakes), no example database.
+  About 90 s for the whole suite on 2 CPU cores.
 - ``long``: 20,000 random examples per target, with the example database, for runs by hand::
 
       SKSPECTRA_FUZZ_PROFILE=long python -m pytest tests/fuzz -q --hypothesis-show-statistics
 
-- ``quick``: 50 examples per target, while editing the tests.
+- ``quick`` (the default of ``make test``): 50 derandomised examples per target.
 
 The profiles are applied by the ``fuzz`` decorator of ``_fuzz.py`` to the fuzz tests only, so
 other hypothesis tests keep hypothesis's defaults.
