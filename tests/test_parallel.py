@@ -3,11 +3,17 @@
 Any machine: Dask blocks group the samples into other batches than one in-memory call, so the
 results agree to float64 rounding (``rtol=1e-12``), not bit for bit (see ``_equality.py``)."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 da = pytest.importorskip("dask.array")
 
+import skspectra  # noqa: E402
 from skspectra import GaussianLineFitter, ImageAutoencoder, SpectralCAE  # noqa: E402
 from skspectra.parallel import score_dask  # noqa: E402
 
@@ -96,3 +102,41 @@ def test_local_cluster_with_two_worker_processes(cae, toy_spectra):
         pids = client.run(lambda: __import__("os").getpid())
     assert len(set(pids.values())) == 2
     assert_equal_to_rounding(out, cae.score_samples(flux))
+
+
+FAULTS_SCRIPT = r"""
+import resource, sys
+import numpy as np, torch
+torch.set_num_threads(1)
+from skspectra import SpectralCAE
+from skspectra.parallel import _apply
+rng = np.random.default_rng(0)
+flux = 1 + rng.normal(0, 0.01, (300, 343))
+model = SpectralCAE(n_components=4, max_epochs=1, random_state=0).fit(flux[:100])
+if sys.argv[1] == "dask":
+    score = lambda X: _apply(X, model, "score_samples")
+else:
+    score = model.score_samples
+score(flux)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+score(flux)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator")
+def test_blocks_in_a_dask_worker_do_not_page_fault_for_every_batch():
+    """dask's nanny starts workers with MALLOC_TRIM_THRESHOLD_ set, which in glibc turns off the
+    dynamic mmap threshold: each batch's activations then get fresh pages (the cause of Dask
+    scoring at 0.7x one process). score_dask's blocks put the threshold back. Page faults, not
+    seconds, so that a loaded machine cannot make the test flaky."""
+    env = {**os.environ, "MALLOC_TRIM_THRESHOLD_": "65536", "OMP_NUM_THREADS": "1"}
+    env["PYTHONPATH"] = str(Path(skspectra.__file__).resolve().parents[1])
+    faults = {}
+    for how in ("plain", "dask"):
+        proc = subprocess.run(
+            [sys.executable, "-c", FAULTS_SCRIPT, how], env=env, capture_output=True, text=True
+        )
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        faults[how] = int(proc.stdout.split()[-1])
+    assert faults["dask"] * 10 < faults["plain"], faults
