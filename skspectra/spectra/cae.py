@@ -320,7 +320,8 @@ class SpectralCAE(
         Parameters
         ----------
         X : array-like of shape (n_samples, n_wavelengths)
-            Flux, all on one wavelength grid, in any unit.
+            Flux, all on one wavelength grid, in any unit. Masked pixels
+            (``ivar == 0``) may hold NaN or infinity: their flux is never used.
         y : None
             Ignored.
         ivar : array-like of shape (n_samples, n_wavelengths), default=None
@@ -336,14 +337,14 @@ class SpectralCAE(
         Raises
         ------
         ValueError
-            If ``X`` holds NaN or infinite values, ``ivar`` does not match
+            If ``X`` holds NaN or infinite values at unmasked pixels (the
+            message names the rows), ``ivar`` does not match
             ``X``, a spectrum is fully masked, ``kernel_size`` is even, or
             ``device`` names a GPU that is not there.
         """
-        X = self._validate_fit_X(X)
+        X, ivar = self._validate_flux(X, ivar, reset=True)
         if self.kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be odd, got {self.kernel_size}.")
-        ivar = None if ivar is None else check_ivar(ivar, X)
         weight = check_ivar(ivar, X)
         if not self._uses_ivar_as_sigma(ivar):
             weight = (weight > 0).astype(np.float64)  # ivar only masks
@@ -414,7 +415,7 @@ class SpectralCAE(
         -------
         Z : ndarray of shape (n_samples, n_components)
         """
-        return self._encode(self._validate_X(X))
+        return self._encode(self._validate_flux(X)[0])
 
     def reconstruct(self, X, ivar=None):
         """Encode then decode spectra in one pass.
@@ -432,8 +433,7 @@ class SpectralCAE(
         flux : ndarray of shape (n_samples, n_wavelengths)
             The model's reconstruction, in the units of ``X``.
         """
-        X = self._validate_X(X)
-        return self._reconstruct(X, None if ivar is None else check_ivar(ivar, X))
+        return self._reconstruct(*self._validate_flux(X, ivar))
 
     def _reconstruct(self, X, ivar=None):
         Xs = self._standardize(X, ivar)
