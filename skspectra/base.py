@@ -116,11 +116,13 @@ def _rows(rows, limit=5):
     return shown + (", ..." if len(rows) > limit else "")
 
 
-def mask_flux(X, ivar, name="X"):
-    """Return a copy of ``X`` with its masked pixels set to 0; refuse NaN/inf flux elsewhere.
+def mask_flux(X, ivar, name="X", *, fill=0.0):
+    """Return a copy of ``X`` with its masked pixels set to ``fill``; refuse NaN/inf elsewhere.
 
     A pixel with ``ivar == 0`` is masked: its flux may be anything, NaN or infinity
-    included, and it never reaches a network or a score, because it is replaced here by 0.
+    included, and it never reaches a network or a score, because it is replaced here by
+    ``fill`` (0 for the networks; NaN for scikit-learn scalers, which leave NaN out of
+    their statistics).
     Non-finite flux at a pixel with ``ivar > 0``, or anywhere when there is no ``ivar``,
     has no meaning and is refused.
 
@@ -132,11 +134,13 @@ def mask_flux(X, ivar, name="X"):
         Inverse variance checked by :func:`check_ivar` (0 = masked).
     name : str, default="X"
         How the error messages name ``X``.
+    fill : float, default=0.0
+        The value masked pixels get.
 
     Returns
     -------
     X : ndarray of shape (n_samples, n_wavelengths)
-        ``X`` itself when ``ivar`` is None, else a copy with 0 at masked pixels.
+        ``X`` itself when ``ivar`` is None, else a copy with ``fill`` at masked pixels.
 
     Raises
     ------
@@ -148,7 +152,7 @@ def mask_flux(X, ivar, name="X"):
     """
     bad = ~np.isfinite(X)
     if not bad.any():
-        return X if ivar is None else np.where(ivar > 0, X, 0.0).astype(X.dtype, copy=False)
+        return X if ivar is None else np.where(ivar > 0, X, fill).astype(X.dtype, copy=False)
     usable = ~bad if ivar is None else ~bad & (ivar > 0)
     if ivar is not None:
         bad &= ivar > 0
@@ -166,7 +170,7 @@ def mask_flux(X, ivar, name="X"):
             f"{name} holds NaN or infinite flux at pixels that are not masked, in "
             f"{rows.size} spectra (rows {_rows(rows)}); " + ", and ".join(advice) + "."
         )
-    return np.where(ivar > 0, X, 0.0).astype(X.dtype, copy=False)
+    return np.where(ivar > 0, X, fill).astype(X.dtype, copy=False)
 
 
 def _as_tensor(a, dtype, device):
