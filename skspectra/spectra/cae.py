@@ -175,6 +175,8 @@ class SpectralCAE(
     --------
     sklearn.decomposition.PCA : The linear counterpart.
     sklearn.ensemble.IsolationForest : A model-free outlier detector.
+    skspectra.SpectralPipeline : A Pipeline that rescales ``ivar`` through
+        scaling steps before this model.
 
     Notes
     -----
@@ -182,7 +184,8 @@ class SpectralCAE(
     ½ Σ ivar (x − x̂)², with ivar = 1 when none is given and masked pixels at
     weight 0 (Portillo et al. 2020; Melchior et al. 2023). With a
     ``StandardScaler`` before the model, ivar must be rescaled by the
-    scaler's ``scale_**2`` to stay an inverse variance of what the model sees.
+    scaler's ``scale_**2`` to stay an inverse variance of what the model sees:
+    :class:`~skspectra.SpectralPipeline` does this.
 
     *Noise without ivar.* The residual ``r_ij = x_ij − x̂_ij`` is modelled as
     Gaussian with ``σ_ij = a_i b_j``: one level per spectrum (its S/N) times
