@@ -406,19 +406,29 @@ class SpectralCAE(
         return self._infer(lambda m, x: m.encode(x), self._standardize(X, ivar))
 
     # -- inference ----------------------------------------------------------
-    def transform(self, X):
+    def transform(self, X, ivar=None):
         """Encode spectra into latent vectors.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_wavelengths)
             Flux.
+        ivar : array-like of shape (n_samples, n_wavelengths), default=None
+            Inverse variance of ``X``; only its mask is used: the flux of
+            pixels with ``ivar == 0`` (which may be NaN) is not shown to the
+            encoder, as in ``fit``.
 
         Returns
         -------
         Z : ndarray of shape (n_samples, n_components)
+
+        Raises
+        ------
+        ValueError
+            If ``X`` does not have the training number of pixels, holds NaN or
+            infinite flux at unmasked pixels, or ``ivar`` does not match ``X``.
         """
-        return self._encode(self._validate_flux(X)[0])
+        return self._encode(*self._validate_flux(X, ivar))
 
     def reconstruct(self, X, ivar=None):
         """Encode then decode spectra in one pass.

@@ -88,3 +88,32 @@ def test_many_rows_are_listed_briefly(toy_spectra):
     flux[:40, 0] = np.nan
     with pytest.raises(ValueError, match=r"in 40 spectra \(rows 0, 1, 2, 3, 4, \.\.\.\)"):
         SpectralCAE(**TINY).fit(flux)
+
+
+def test_image_to_spectrum_accepts_masked_nan_spectra(toy_spectra):
+    """The spectra ImageToSpectrum learns may be NaN where masked: the result is that of any
+    finite filling, in fit, predict (with its uncertainty) and chi2_score."""
+    from sklearn.linear_model import Ridge
+
+    from skspectra import ImageToSpectrum
+
+    flux, ivar = toy_spectra
+    ivar = ivar.copy()
+    ivar[:30, 5:15] = 0.0
+    features = flux[:, ::8] + 0.01
+    out = []
+    for fill in (np.nan, 7.0):
+        Y = np.where(ivar > 0, flux, fill)
+        model = ImageToSpectrum(SpectralCAE(**TINY), Ridge(), uncertainty_cv=3, random_state=0)
+        model.fit(features, Y, ivar=ivar)
+        Y_pred, Y_std = model.predict(features, return_std=True)
+        out.append((Y_pred, Y_std, model.chi2_score(features, Y, ivar)))
+    for a, b in zip(out[0], out[1], strict=True):
+        assert np.all(np.isfinite(a))
+        np.testing.assert_array_equal(a, b)
+    bad = flux.copy()
+    bad[6, 3] = np.nan
+    with pytest.raises(ValueError, match=r"Y holds NaN.*rows 6"):
+        ImageToSpectrum(SpectralCAE(**TINY), Ridge(), uncertainty_cv=None).fit(
+            features, bad, ivar=toy_spectra[1]
+        )
