@@ -1,5 +1,7 @@
 """SpectralPipeline: ivar carried through scaling steps, in fit, scores and a search."""
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn import config_context
@@ -170,3 +172,16 @@ def test_grid_search_trains_and_scores_every_split_with_its_ivar(spectra):
     )
     np.testing.assert_allclose(scores, refit.fit(flux, ivar=ivar).score_samples(flux, ivar=ivar))
     assert set(np.unique(labels)) <= {-1, 1}
+
+
+def test_a_dataframe_keeps_its_column_names(spectra):
+    pd = pytest.importorskip("pandas")
+    flux, ivar = spectra
+    frame = pd.DataFrame(flux, columns=[f"f{j}" for j in range(flux.shape[1])])
+    pipe = make_spectral_pipeline(StandardScaler(), SpectralCAE(**SMALL)).fit(frame, ivar=ivar)
+    assert list(pipe[0].feature_names_in_) == list(frame.columns)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # e.g. "X does not have valid feature names"
+        scores = pipe.score_samples(frame, ivar=ivar)
+    with pytest.warns(UserWarning, match="feature names"):  # sklearn's, as for any Pipeline
+        np.testing.assert_array_equal(scores, pipe.score_samples(flux, ivar=ivar))
