@@ -79,7 +79,8 @@ class SpectralPipeline(Pipeline):
     It is used exactly like a Pipeline, also inside
     :class:`~sklearn.model_selection.GridSearchCV`; without ``ivar`` it *is* a Pipeline.
     With scikit-learn's metadata routing on, it requests ``ivar`` for ``fit``, ``score``,
-    ``score_samples``, ``decision_function`` and ``predict`` by default, so that a search
+    ``score_samples``, ``decision_function`` and ``predict`` by default (``transform``
+    takes ``ivar`` too, outside routing), so that a search
     trains and scores every split with its own ivar.
 
     Parameters
@@ -161,8 +162,8 @@ class SpectralPipeline(Pipeline):
 
     def _final_call(self, method, X, ivar, **kwargs):
         Xt, ivar_t = self._with_ivar(X, ivar)
-        fn = getattr(self._final_estimator, method)
-        if not _accepts_ivar(fn):
+        fn = getattr(self._final_estimator, method, None)
+        if fn is None or not _accepts_ivar(fn):
             raise ValueError(
                 f"{type(self._final_estimator).__name__}.{method} takes no ivar; call "
                 f"{method} without ivar."
@@ -298,6 +299,29 @@ class SpectralPipeline(Pipeline):
         if ivar is None:
             return super().predict(X, **params)
         return self._final_call("predict", X, ivar)
+
+    @available_if(_final_has("transform"))
+    def transform(self, X, ivar=None, **params):
+        """The last step's ``transform``, ``ivar`` carried through the steps.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_wavelengths)
+            Flux.
+        ivar : array-like of shape (n_samples, n_wavelengths), default=None
+            Inverse variance of ``X`` (0 = masked), in the units of ``X``; the
+            skspectra autoencoders use it to hide masked pixels from the encoder.
+        **params : dict
+            Without ``ivar``, as for the Pipeline's method.
+
+        Returns
+        -------
+        Xt : ndarray of shape (n_samples, n_components)
+            For skspectra's autoencoders, the latent vectors.
+        """
+        if ivar is None:
+            return super().transform(X, **params)
+        return self._final_call("transform", X, ivar)
 
     @available_if(_final_has("score"))
     def score(self, X, y=None, ivar=None, **params):
