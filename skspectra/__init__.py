@@ -6,6 +6,7 @@ through skorch. Heavy imports (matplotlib) happen only when a plot is asked for.
 
 from .images import ImageAutoencoder, ImageRegressor, ImageToSpectrum
 from .lines import GaussianLineFitter
+from .pipeline import SpectralPipeline, make_spectral_pipeline
 from .spectra import SpectralCAE, SpectralVAE
 
 __version__ = "0.1.0.dev0"
@@ -16,6 +17,8 @@ __all__ = [
     "ImageRegressor",
     "ImageToSpectrum",
     "SpectralCAE",
+    "SpectralPipeline",
     "SpectralVAE",
     "__version__",
+    "make_spectral_pipeline",
 ]

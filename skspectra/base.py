@@ -27,7 +27,13 @@ from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-__all__ = ["MAX_ABS_VALUE", "NeuralEstimatorMixin", "check_ivar", "check_magnitude"]
+__all__ = [
+    "MAX_ABS_VALUE",
+    "NeuralEstimatorMixin",
+    "check_ivar",
+    "check_magnitude",
+    "mask_flux",
+]
 
 _INFERENCE_DTYPES = {"float64": torch.float64, "float32": torch.float32}
 
@@ -103,6 +109,69 @@ def check_ivar(ivar, X, *, allow_all_masked=False):
                 f"e.g. row {empty[0]}; drop them before calling this method."
             )
     return ivar
+
+
+def _rows(rows, limit=5):
+    """``"3, 7, 12"`` for the first ``limit`` row numbers, with ``", ..."`` when there are more."""
+    shown = ", ".join(str(int(r)) for r in rows[:limit])
+    return shown + (", ..." if len(rows) > limit else "")
+
+
+def mask_flux(X, ivar, name="X", *, fill=0.0):
+    """Return a copy of ``X`` with its masked pixels set to ``fill``; refuse NaN/inf elsewhere.
+
+    A pixel with ``ivar == 0`` is masked: its flux may be anything, NaN or infinity
+    included, and it never reaches a network or a score, because it is replaced here by
+    ``fill`` (0 for the networks; NaN for scikit-learn scalers, which leave NaN out of
+    their statistics).
+    Non-finite flux at a pixel with ``ivar > 0``, or anywhere when there is no ``ivar``,
+    has no meaning and is refused.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_wavelengths)
+        Flux, validated except for finiteness.
+    ivar : ndarray of shape (n_samples, n_wavelengths) or None
+        Inverse variance checked by :func:`check_ivar` (0 = masked).
+    name : str, default="X"
+        How the error messages name ``X``.
+    fill : float, default=0.0
+        The value masked pixels get.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_wavelengths)
+        ``X`` itself when ``ivar`` is None, else a copy with ``fill`` at masked pixels.
+
+    Raises
+    ------
+    ValueError
+        If ``X`` holds NaN or infinite values at unmasked pixels. The message
+        names the first rows and says what works: mask those pixels
+        (``ivar = 0``), or drop the rows that would be left with no unmasked
+        pixel.
+    """
+    bad = ~np.isfinite(X)
+    if not bad.any():
+        return X if ivar is None else np.where(ivar > 0, X, fill).astype(X.dtype, copy=False)
+    usable = ~bad if ivar is None else ~bad & (ivar > 0)
+    if ivar is not None:
+        bad &= ivar > 0
+    rows = np.flatnonzero(bad.any(axis=1))
+    if rows.size:
+        hopeless = rows[~usable[rows].any(axis=1)]
+        maskable = np.setdiff1d(rows, hopeless)
+        advice = []
+        if maskable.size:
+            how = "set ivar to 0" if ivar is not None else "pass ivar with 0"
+            advice.append(f"{how} at those pixels to mask them (rows {_rows(maskable)})")
+        if hopeless.size:
+            advice.append(f"drop the rows with no finite unmasked flux (rows {_rows(hopeless)})")
+        raise ValueError(
+            f"{name} holds NaN or infinite flux at pixels that are not masked, in "
+            f"{rows.size} spectra (rows {_rows(rows)}); " + ", and ".join(advice) + "."
+        )
+    return np.where(ivar > 0, X, fill).astype(X.dtype, copy=False)
 
 
 def _as_tensor(a, dtype, device):
@@ -233,6 +302,29 @@ class NeuralEstimatorMixin:
     def _validate_X(self, X):
         check_is_fitted(self)
         return check_magnitude(validate_data(self, X, reset=False, dtype=[np.float64, np.float32]))
+
+    def _validate_flux(self, X, ivar=None, *, reset=False):
+        """Validate spectra and their ``ivar``; masked flux may be NaN or infinite.
+
+        ``reset=True`` (in ``fit``) also checks the parameters and records
+        ``n_features_in_``; otherwise the estimator must be fitted.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_wavelengths)
+            The flux, with 0 at masked pixels (see :func:`mask_flux`).
+        ivar : ndarray of shape (n_samples, n_wavelengths) or None
+            The checked inverse variance, None when none was given.
+        """
+        if reset:
+            self._validate_params()
+        else:
+            check_is_fitted(self)
+        X = validate_data(
+            self, X, reset=reset, dtype=[np.float64, np.float32], ensure_all_finite=False
+        )
+        ivar = None if ivar is None else check_ivar(ivar, X)
+        return check_magnitude(mask_flux(X, ivar)), ivar
 
     # -- training -----------------------------------------------------------
     def _seed(self):

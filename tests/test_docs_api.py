@@ -28,6 +28,7 @@ PUBLIC_MODULES = [
     "skspectra.image_report",
     "skspectra.scoring",
     "skspectra.parallel",
+    "skspectra.pipeline",
     "skspectra.training",
 ]
 

@@ -1,6 +1,7 @@
 """ImageToSpectrum: predict spectra from images or photometry through a spectral latent space."""
 
 import inspect
+import warnings
 from numbers import Integral
 
 import numpy as np
@@ -10,9 +11,38 @@ from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..base import check_ivar, check_magnitude
+from ..base import check_ivar, check_magnitude, mask_flux
 
 __all__ = ["ImageToSpectrum"]
+
+
+def _masked_targets(Y, ivar):
+    """``Y`` with 0 at masked pixels (where it may be NaN or infinite), and the checked ivar.
+
+    Raises a ValueError naming the rows if ``Y`` is NaN or infinite at unmasked pixels.
+    """
+    Y = check_array(Y, dtype=np.float64, ensure_2d=False, ensure_all_finite=False, input_name="Y")
+    Y2 = Y.reshape(len(Y), -1)
+    weight = check_ivar(ivar, Y2)
+    return mask_flux(Y2, weight, "Y").reshape(Y.shape), weight
+
+
+def _mask_kwargs(model, weight):
+    """``{"ivar": weight}`` when ``model.transform`` takes the mask, else nothing."""
+    if weight is None:
+        return {}
+    try:
+        return {"ivar": weight} if "ivar" in inspect.signature(model.transform).parameters else {}
+    except (TypeError, ValueError):
+        return {}
+
+
+def _masked_mean(values, fallback, axis=1):
+    """Mean over ``axis`` leaving NaN (masked) out; ``fallback`` where all are NaN."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices: filled below
+        mean = np.nanmean(values, axis=axis)
+    return np.where(np.isnan(mean), fallback, mean)
 
 
 def _accepts_ivar(estimator):
@@ -238,7 +268,9 @@ class ImageToSpectrum(MultiOutputMixin, RegressorMixin, BaseEstimator):
             ``regressor`` takes.
         Y : array-like of shape (n_samples, n_wavelengths)
             Spectra on one wavelength grid (flux in any unit). A 1-D ``Y`` is
-            treated as one pixel, and predictions are then 1-D.
+            treated as one pixel, and predictions are then 1-D. With a
+            ``spectrum_model`` that takes ``ivar``, masked pixels
+            (``ivar == 0``) may hold NaN or infinity: they are not used.
         ivar : array-like of shape (n_samples, n_wavelengths), default=None
             Inverse variance of ``Y`` in flux⁻² (0 = masked). Passed to
             ``spectrum_model.fit`` when that takes an ``ivar`` argument
@@ -252,12 +284,19 @@ class ImageToSpectrum(MultiOutputMixin, RegressorMixin, BaseEstimator):
         Raises
         ------
         ValueError
-            If ``X`` or ``Y`` hold NaN or infinite values, their numbers of
+            If ``X`` or ``Y`` hold NaN or infinite values (in ``Y``, at
+            pixels that ``ivar`` does not mask; the message names the rows),
+            their numbers of
             samples differ, there are fewer samples than ``uncertainty_cv``,
             ``ivar`` does not match ``Y``, ``spectrum_model`` lacks
             ``inverse_transform`` or ``regressor`` lacks ``predict``.
         """
         self._validate_params()
+        rng = check_random_state(self.random_state)
+        spectrum_model = _seed_unset_random_states(self._make_spectrum_model(), rng)
+        weight = None
+        if ivar is not None and _accepts_ivar(spectrum_model):
+            Y, weight = _masked_targets(Y, ivar)  # masked flux may be NaN: never used
         X, Y = validate_data(
             self,
             X,
@@ -269,8 +308,6 @@ class ImageToSpectrum(MultiOutputMixin, RegressorMixin, BaseEstimator):
         )
         check_magnitude(X)
         check_magnitude(Y, "Y", allow_nan=False)
-        rng = check_random_state(self.random_state)
-        spectrum_model = _seed_unset_random_states(self._make_spectrum_model(), rng)
         regressor = _seed_unset_random_states(self._make_regressor(), rng)
         cv_seed = int(rng.randint(np.iinfo(np.int32).max))
         Y = np.asarray(Y, dtype=np.float64)
@@ -288,7 +325,10 @@ class ImageToSpectrum(MultiOutputMixin, RegressorMixin, BaseEstimator):
             if _accepts_ivar(spectrum_model):
                 fit_params["ivar"] = weight
         self.spectrum_model_ = spectrum_model.fit(Y2, None, **fit_params)
-        Z = np.asarray(self.spectrum_model_.transform(Y2), dtype=np.float64)
+        Z = np.asarray(
+            self.spectrum_model_.transform(Y2, **_mask_kwargs(self.spectrum_model_, weight)),
+            dtype=np.float64,
+        )
         self.n_components_ = Z.shape[1]
         self.n_outputs_ = Y2.shape[1]
         if self.standardize_latents:
@@ -305,6 +345,8 @@ class ImageToSpectrum(MultiOutputMixin, RegressorMixin, BaseEstimator):
             self.oof_residual_ = self.oof_latent_ - Zs
             reconstruction = np.asarray(self.spectrum_model_.inverse_transform(Z))
             self.reconstruction_residual_ = Y2 - reconstruction
+            if fit_params:  # masked pixels carry no residual
+                self.reconstruction_residual_[weight == 0] = np.nan
         self.regressor_ = regressor.fit(X, _as_target(Zs))
         return self
 
@@ -398,6 +440,7 @@ class ImageToSpectrum(MultiOutputMixin, RegressorMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         eps = rng.standard_normal((self.n_draws, self.n_components_))
         std = np.empty((len(Zs), self.n_outputs_))
+        fallback = _masked_mean(self.reconstruction_residual_[None] ** 2, 0.0)[0]
         for start in range(0, len(Zs), chunk):  # bounded memory: chunk * n_draws spectra
             idx = neighbours[start : start + chunk]  # (m, k)
             R = self.oof_residual_[idx]  # (m, k, n_components)
@@ -408,7 +451,7 @@ class ImageToSpectrum(MultiOutputMixin, RegressorMixin, BaseEstimator):
             draws = Zs[start : start + chunk, None, :] + np.einsum("dj,mij->mdi", eps, root)
             decoded = self._decode(draws.reshape(-1, self.n_components_))
             latent_var = decoded.reshape(len(idx), self.n_draws, -1).var(axis=1)
-            recon_var = np.mean(self.reconstruction_residual_[idx] ** 2, axis=1)
+            recon_var = _masked_mean(self.reconstruction_residual_[idx] ** 2, fallback)
             std[start : start + chunk] = np.sqrt(latent_var + recon_var)
         return std
 
@@ -420,7 +463,7 @@ class ImageToSpectrum(MultiOutputMixin, RegressorMixin, BaseEstimator):
         X : array-like
             Same layout as in ``fit``.
         Y : array-like of shape (n_samples, n_wavelengths)
-            Observed spectra.
+            Observed spectra; NaN or infinite where ``ivar == 0`` is allowed.
         ivar : array-like of shape (n_samples, n_wavelengths)
             Inverse variance of ``Y`` in flux⁻² (0 = masked).
 
@@ -438,11 +481,13 @@ class ImageToSpectrum(MultiOutputMixin, RegressorMixin, BaseEstimator):
             is fully masked.
         """
         Y_pred = np.asarray(self.predict(X)).reshape(len(Y), -1)
-        Y = check_array(Y, dtype=np.float64, ensure_2d=False).reshape(len(Y_pred), -1)
+        Y = check_array(Y, dtype=np.float64, ensure_2d=False, ensure_all_finite=False)
+        Y = Y.reshape(len(Y_pred), -1)
         if Y.shape != Y_pred.shape:
             raise ValueError(
                 f"Y has shape {Y.shape} but the model predicts spectra of shape {Y_pred.shape}."
             )
         weight = check_ivar(np.reshape(ivar, Y.shape), Y)
+        Y = mask_flux(Y, weight, "Y")  # masked flux may be NaN: it counts for nothing
         chi2 = np.sum(weight * (Y_pred - Y) ** 2, axis=1) / np.count_nonzero(weight > 0, axis=1)
         return float(np.median(chi2))

@@ -9,7 +9,6 @@ import numpy as np
 from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import StandardScaler
 
-from ..base import check_ivar
 from ._outlier import MAD_TO_SIGMA
 
 __all__ = ["LatentDensityMixin", "N_LATENT_NEIGHBORS"]
@@ -74,8 +73,7 @@ class LatentDensityMixin:
         return np.where(itself, dist[:, 1:].mean(axis=1), dist[:, :-1].mean(axis=1))
 
     def _anomaly_scores(self, X, ivar=None):
-        X = self._validate_X(X)
-        ivar = None if ivar is None else check_ivar(ivar, X)
+        X, ivar = self._validate_flux(X, ivar)
         if self.anomaly_score == "residual":
             return self._residual_scores(X, ivar)
         latent = self._latent_anomaly(self._encode(X, ivar))

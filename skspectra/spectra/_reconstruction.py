@@ -87,8 +87,7 @@ class ReconstructionMixin:
             If ``X`` does not have the training number of pixels, or ``ivar``
             does not match ``X``.
         """
-        X = self._validate_X(X)
-        ivar = None if ivar is None else check_ivar(ivar, X)
+        X, ivar = self._validate_flux(X, ivar)
         residual = X - self._reconstruct(X, ivar)
         if self._uses_ivar_as_sigma(ivar):
             return residual * np.sqrt(ivar)
@@ -151,7 +150,7 @@ class ReconstructionMixin:
         score : float
             Minus the (ivar-weighted) mean squared reconstruction residual.
         """
-        X = self._validate_X(X)
+        X, ivar = self._validate_flux(X, ivar)
         weight = check_ivar(ivar, X)
         residual = X - self._reconstruct(X, weight)
         return -float(np.sum(weight * residual**2) / np.sum(weight > 0))

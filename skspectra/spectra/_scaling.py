@@ -19,7 +19,8 @@ class StandardizationMixin:
         w = np.where(has_weight, weight, 1.0)
         mean = np.sum(w * X, axis=0) / np.sum(w, axis=0)
         self.mean_ = mean
-        scale = float(np.std(X - mean))
+        # over unmasked pixels only: masked flux must not matter
+        scale = float(np.std((X - mean)[weight > 0]))
         self.scale_ = scale if scale > 0 else 1.0
 
     def _standardize(self, X, ivar=None):

@@ -175,6 +175,8 @@ class SpectralCAE(
     --------
     sklearn.decomposition.PCA : The linear counterpart.
     sklearn.ensemble.IsolationForest : A model-free outlier detector.
+    skspectra.SpectralPipeline : A Pipeline that rescales ``ivar`` through
+        scaling steps before this model.
 
     Notes
     -----
@@ -182,7 +184,8 @@ class SpectralCAE(
     ½ Σ ivar (x − x̂)², with ivar = 1 when none is given and masked pixels at
     weight 0 (Portillo et al. 2020; Melchior et al. 2023). With a
     ``StandardScaler`` before the model, ivar must be rescaled by the
-    scaler's ``scale_**2`` to stay an inverse variance of what the model sees.
+    scaler's ``scale_**2`` to stay an inverse variance of what the model sees:
+    :class:`~skspectra.SpectralPipeline` does this.
 
     *Noise without ivar.* The residual ``r_ij = x_ij − x̂_ij`` is modelled as
     Gaussian with ``σ_ij = a_i b_j``: one level per spectrum (its S/N) times
@@ -320,7 +323,8 @@ class SpectralCAE(
         Parameters
         ----------
         X : array-like of shape (n_samples, n_wavelengths)
-            Flux, all on one wavelength grid, in any unit.
+            Flux, all on one wavelength grid, in any unit. Masked pixels
+            (``ivar == 0``) may hold NaN or infinity: their flux is never used.
         y : None
             Ignored.
         ivar : array-like of shape (n_samples, n_wavelengths), default=None
@@ -336,14 +340,14 @@ class SpectralCAE(
         Raises
         ------
         ValueError
-            If ``X`` holds NaN or infinite values, ``ivar`` does not match
+            If ``X`` holds NaN or infinite values at unmasked pixels (the
+            message names the rows), ``ivar`` does not match
             ``X``, a spectrum is fully masked, ``kernel_size`` is even, or
             ``device`` names a GPU that is not there.
         """
-        X = self._validate_fit_X(X)
+        X, ivar = self._validate_flux(X, ivar, reset=True)
         if self.kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be odd, got {self.kernel_size}.")
-        ivar = None if ivar is None else check_ivar(ivar, X)
         weight = check_ivar(ivar, X)
         if not self._uses_ivar_as_sigma(ivar):
             weight = (weight > 0).astype(np.float64)  # ivar only masks
@@ -402,19 +406,29 @@ class SpectralCAE(
         return self._infer(lambda m, x: m.encode(x), self._standardize(X, ivar))
 
     # -- inference ----------------------------------------------------------
-    def transform(self, X):
+    def transform(self, X, ivar=None):
         """Encode spectra into latent vectors.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_wavelengths)
             Flux.
+        ivar : array-like of shape (n_samples, n_wavelengths), default=None
+            Inverse variance of ``X``; only its mask is used: the flux of
+            pixels with ``ivar == 0`` (which may be NaN) is not shown to the
+            encoder, as in ``fit``.
 
         Returns
         -------
         Z : ndarray of shape (n_samples, n_components)
+
+        Raises
+        ------
+        ValueError
+            If ``X`` does not have the training number of pixels, holds NaN or
+            infinite flux at unmasked pixels, or ``ivar`` does not match ``X``.
         """
-        return self._encode(self._validate_X(X))
+        return self._encode(*self._validate_flux(X, ivar))
 
     def reconstruct(self, X, ivar=None):
         """Encode then decode spectra in one pass.
@@ -432,8 +446,7 @@ class SpectralCAE(
         flux : ndarray of shape (n_samples, n_wavelengths)
             The model's reconstruction, in the units of ``X``.
         """
-        X = self._validate_X(X)
-        return self._reconstruct(X, None if ivar is None else check_ivar(ivar, X))
+        return self._reconstruct(*self._validate_flux(X, ivar))
 
     def _reconstruct(self, X, ivar=None):
         Xs = self._standardize(X, ivar)

@@ -538,7 +538,8 @@ class SpectralVAE(
         Parameters
         ----------
         X : array-like of shape (n_samples, n_wavelengths)
-            Flux, all on one wavelength grid, in any unit.
+            Flux, all on one wavelength grid, in any unit. Masked pixels
+            (``ivar == 0``) may hold NaN or infinity: their flux is never used.
         y : None
             Ignored.
         ivar : array-like of shape (n_samples, n_wavelengths), default=None
@@ -555,12 +556,13 @@ class SpectralVAE(
         Raises
         ------
         ValueError
-            If ``X`` holds NaN or infinite values, ``ivar`` does not have the
+            If ``X`` holds NaN or infinite values at unmasked pixels (the
+            message names the rows), ``ivar`` does not have the
             shape of ``X`` or holds negative or non-finite values, a spectrum
             is fully masked, ``kernel_size`` is even, or ``device`` names a
             GPU that is not there.
         """
-        X = self._validate_fit_X(X)
+        X, ivar = self._validate_flux(X, ivar, reset=True)
         if self.kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be odd, got {self.kernel_size}.")
         if self.latent_mean == "pca" and not self.pca_init:
@@ -581,7 +583,7 @@ class SpectralVAE(
         self._fit_net(Xs, y_train, loss_terms=self._terms(weight, ivar), linear=linear)
         self._fit_latent_mixture(self._calibrate_latents(Xs))
         self.pixel_ivar_ = _pixel_ivar(weight)
-        self._fit_residual_scale(X)
+        self._fit_residual_scale(X, ivar)
         self._set_offset(self.score_samples(X, ivar=ivar))
         return self
 
@@ -635,7 +637,7 @@ class SpectralVAE(
             prior has std 1). Latents whose std stays near 1 for every
             spectrum are unused.
         """
-        return self._encode(self._validate_X(X), ivar)
+        return self._encode(*self._validate_flux(X, ivar))
 
     def transform(self, X, ivar=None):
         """Encode spectra into their posterior mean latents.
@@ -651,7 +653,7 @@ class SpectralVAE(
         -------
         Z : ndarray of shape (n_samples, n_components)
         """
-        return self._encode(self._validate_X(X), ivar)[0]
+        return self._encode(*self._validate_flux(X, ivar))[0]
 
     def sample(self, n_samples=1, random_state=None, *, source="aggregate"):
         """Draw synthetic spectra: decode latents drawn from the prior or from the data's latents.
@@ -714,8 +716,7 @@ class SpectralVAE(
         flux : ndarray of shape (n_samples, n_wavelengths)
             The model's reconstruction, in the units of ``X``.
         """
-        X = self._validate_X(X)
-        return self._reconstruct(X, None if ivar is None else check_ivar(ivar, X))
+        return self._reconstruct(*self._validate_flux(X, ivar))
 
     def _reconstruct(self, X, ivar=None):
         Xs = self._standardize(X, ivar)
@@ -764,7 +765,7 @@ class SpectralVAE(
             If ``X`` does not have the training number of pixels, or ``ivar``
             does not match ``X``.
         """
-        return self._elbo(self._validate_X(X), ivar)
+        return self._elbo(*self._validate_flux(X, ivar))
 
     def score(self, X, y=None, ivar=None):
         """Mean ELBO per spectrum, for model selection (higher is better).
