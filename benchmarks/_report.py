@@ -12,6 +12,7 @@ Only files are read (and ``git`` asked for the ``skspectra/`` tree), so a check 
 
 import json
 import re
+from collections import Counter
 from pathlib import Path
 
 from benchmarks._common import RESULTS_DIR, ROOT, git_tree
@@ -101,11 +102,11 @@ class _Tables:
 
 def _rewrite(text, fmt, tables, problems, where):
     pattern = _MD if fmt == "md" else _RST
-    seen = set()
+    seen = Counter()
 
     def replace(m):
         key = m.group("key")
-        seen.add(key)
+        seen[key] += 1
         try:
             results, table = tables.get(key)
         except LookupError as err:
@@ -119,9 +120,9 @@ def _rewrite(text, fmt, tables, problems, where):
         return f"{m.group('open')}\n{body}{m.group('close')}"
 
     new = pattern.sub(replace, text)
-    for key in _ANY_OPEN.findall(text):
-        if key not in seen:
-            problems.append(f"{where}: marker bench:{key} has no matching closing marker")
+    for key, n_open in Counter(_ANY_OPEN.findall(text)).items():
+        if n_open > seen[key]:
+            problems.append(f"{where}: a marker bench:{key} has no matching closing marker")
     return new
 
 
