@@ -18,6 +18,9 @@ def _list(args):
         except Exception as err:  # a benchmark that does not import yet: say so, list the rest
             print(f"{name:<20} (does not import: {type(err).__name__}: {err})")
             continue
+        if not all(hasattr(module, a) for a in ("THREADS", "run", "tables")):
+            print(f"{name:<20} (not on the runner's interface: no THREADS, run or tables)")
+            continue
         doc = (module.__doc__ or "").strip().splitlines()
         print(f"{name:<20} {module.THREADS} thread(s)  {doc[0] if doc else ''}")
     return 0
@@ -46,7 +49,9 @@ def _run(args):
         status = subprocess.run(cmd, cwd=ROOT, env=env).returncode
         if status != 0:
             failed.append(name)
-            print(f"benchmarks: {name} FAILED (exit {status}) after {time.perf_counter() - t0:.0f} s")
+            print(
+                f"benchmarks: {name} FAILED (exit {status}) after {time.perf_counter() - t0:.0f} s"
+            )
     if failed:
         print(f"benchmarks: failed: {', '.join(failed)}", file=sys.stderr)
         return 1

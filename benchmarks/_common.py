@@ -59,9 +59,9 @@ def timed(record, key):
 
 
 def _finite(values):
-    return np.asarray(
-        [v for v in values if v is not None and np.isfinite(v)], dtype=float
-    ).reshape(-1)
+    return np.asarray([v for v in values if v is not None and np.isfinite(v)], dtype=float).reshape(
+        -1
+    )
 
 
 def mean_sd(values):

@@ -20,7 +20,8 @@ from benchmarks._common import RESULTS_DIR, ROOT, git_tree
 __all__ = ["check", "doc_files", "render_block", "update"]
 
 _MD = re.compile(
-    r"^(?P<open><!-- bench:(?P<key>[\w-]+/[\w-]+) -->)\n(?P<body>.*?)^(?P<close><!-- /bench:(?P=key) -->)$",
+    r"^(?P<open><!-- bench:(?P<key>[\w-]+/[\w-]+) -->)\n(?P<body>.*?)"
+    r"^(?P<close><!-- /bench:(?P=key) -->)$",
     re.S | re.M,
 )
 _RST = re.compile(
@@ -66,6 +67,7 @@ def render_block(results, table, fmt):
         lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in rows]
         escaped = title.replace("*", "\\*")
         return "\n".join(lines) + f"\n\n*{escaped}*\n"
+    title = title.replace("`", "``")  # reST literals
     lines = ["", f".. list-table:: {title}", "   :header-rows: 1", ""]
     for row in [header, *rows]:
         cells = [str(c).replace("\n", " ") or "\\" for c in row]
@@ -115,7 +117,9 @@ def _rewrite(text, fmt, tables, problems, where):
         body = render_block(results, table, fmt)
         if fmt == "rst":
             indent = m.group("indent")
-            body = "".join(indent + line if line.strip() else line for line in body.splitlines(True))
+            body = "".join(
+                indent + line if line.strip() else line for line in body.splitlines(True)
+            )
             return f"{indent}{m.group('open')}\n{body}{indent}{m.group('close')}"
         return f"{m.group('open')}\n{body}{m.group('close')}"
 
@@ -168,7 +172,9 @@ def check(root=ROOT, results_dir=RESULTS_DIR, tree=None, dirty=None):
         tree = git_tree_now if tree is None else tree
         dirty = git_dirty if dirty is None else dirty
     if dirty:
-        problems.append("skspectra/ has uncommitted changes: commit them, then rerun the benchmarks")
+        problems.append(
+            "skspectra/ has uncommitted changes: commit them, then rerun the benchmarks"
+        )
     for path in sorted(results_dir.glob("*.json")):
         results = json.loads(path.read_text())
         if results.get("skspectra_tree") != tree:

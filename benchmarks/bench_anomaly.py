@@ -71,7 +71,10 @@ def load_data():
     teff = data.labels["teff"].to_numpy()
     feh = np.nan_to_num(data.labels["fe_h"].to_numpy(), nan=0.0)
     hot = teff > HOT_TEFF
-    natural = {"hot stars": np.flatnonzero(hot), "metal-poor": np.flatnonzero((feh < METAL_POOR_FEH) & ~hot)}
+    natural = {
+        "hot stars": np.flatnonzero(hot),
+        "metal-poor": np.flatnonzero((feh < METAL_POOR_FEH) & ~hot),
+    }
     normal = np.flatnonzero(~hot & (feh >= METAL_POOR_FEH))
     return data, normal, natural
 
@@ -99,7 +102,10 @@ def make_sets(data, normal, natural, seed, n_stars=None, n_train=N_TRAIN):
         for i, kind in enumerate(injected):
             pick = order[i * N_PER_CASE : (i + 1) * N_PER_CASE]
             flux[pick] = inject_anomalies(
-                flux[pick], kind=kind, fraction=ALL_ROWS, wavelength=data.wavelength,
+                flux[pick],
+                kind=kind,
+                fraction=ALL_ROWS,
+                wavelength=data.wavelength,
                 random_state=seed * 100 + offset + i,
             )[0]
             label[pick] = kind
@@ -254,7 +260,10 @@ def tables(result):
         row = [name]
         for protocol in PROTOCOLS:
             entry = summary[protocol][name]
-            row += [fmt_mean_std(entry["mean_roc_auc"]), fmt_mean_std(entry["mean_average_precision"])]
+            row += [
+                fmt_mean_std(entry["mean_roc_auc"]),
+                fmt_mean_std(entry["mean_average_precision"]),
+            ]
         rows.append(row)
     out = {
         "summary": {

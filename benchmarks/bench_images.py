@@ -105,7 +105,9 @@ def one_seed(hdf, seed, epochs):
         ("PCA-8", pca, pca._reconstruct(Xte, None)),
     ):
         out[name] = {"mse": float(np.mean((rec - Xte) ** 2)), "auc": _aucs(model, Xte, injected)}
-    cli_model, scores, timings = find_image_anomalies(X, random_state=seed, verbose=0, max_epochs=epochs)
+    cli_model, scores, timings = find_image_anomalies(
+        X, random_state=seed, verbose=0, max_epochs=epochs
+    )
     out["ImageAutoencoder"]["bright_star_rank"] = _rank(scores, hdf.bright_star_index)
     out["cli_seconds"] = timings["fit_s"] + timings["score_s"]
     full_pca = ImagePCAResidual(N_COMPONENTS).fit(X)
@@ -158,15 +160,22 @@ def tables(result):
         )
     return {
         "summary": {
-            "header": ["model (8 latents)", "held-out MSE", *[f"AUC {k}" for k in KINDS],
-                       "AUC all kinds", f"bright-star rank (of {n})"],
+            "header": [
+                "model (8 latents)",
+                "held-out MSE",
+                *[f"AUC {k}" for k in KINDS],
+                "AUC all kinds",
+                f"bright-star rank (of {n})",
+            ],
             "rows": rows,
             "caption": "ImageAutoencoder (the images command's settings, skips off) against PCA-8 "
             "scored by the autoencoder's rule (mean ± sd over seeds)",
         },
         "command": {
             "header": ["skspectra images defaults", "value"],
-            "rows": [["training + scoring of the shipped stamps (s)", fmt_mean_std(s["cli_seconds"], 1)]],
+            "rows": [
+                ["training + scoring of the shipped stamps (s)", fmt_mean_std(s["cli_seconds"], 1)]
+            ],
             "caption": f"find_image_anomalies on every stamp, {result['threads']} thread(s) "
             "(mean ± sd over seeds)",
         },

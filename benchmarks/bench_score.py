@@ -183,7 +183,10 @@ def _label(kind, n, chunk):
 
 def run(quick):
     seeds = REPORT_SEEDS[: QUICK["seeds"]] if quick else REPORT_SEEDS
-    sizes = {"n_cli": QUICK["n_cli"] if quick else N_CLI, "n_memmap": QUICK["n_memmap"] if quick else N_MEMMAP}
+    sizes = {
+        "n_cli": QUICK["n_cli"] if quick else N_CLI,
+        "n_memmap": QUICK["n_memmap"] if quick else N_MEMMAP,
+    }
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
     per_seed = []
     with tempfile.TemporaryDirectory(prefix="bench_score_") as tmp:
@@ -196,12 +199,24 @@ def run(quick):
             runs = {}
             for kind, n_key, chunk in PLAN:
                 n = 10 if n_key is None else sizes[n_key]
-                cmd = [sys.executable, "-m", "benchmarks.bench_score", "--child", kind,
-                       str(folder), str(n), str(chunk)]
+                cmd = [
+                    sys.executable,
+                    "-m",
+                    "benchmarks.bench_score",
+                    "--child",
+                    kind,
+                    str(folder),
+                    str(n),
+                    str(chunk),
+                ]
                 report, wall = _measure(cmd, env)
                 key = "floor" if n_key is None else _label(kind, n, chunk)
-                runs[key] = {"n": n, "seconds": report["seconds"], "wall_s": wall,
-                             "peak_rss_mb": report["peak_rss_mb"]}
+                runs[key] = {
+                    "n": n,
+                    "seconds": report["seconds"],
+                    "wall_s": wall,
+                    "peak_rss_mb": report["peak_rss_mb"],
+                }
             per_seed.append({"seed": seed, "runs": runs})
     keys = [k for k in per_seed[0]["runs"] if k != "floor"]
     summary = {"floor_mb": mean_sd([s["runs"]["floor"]["peak_rss_mb"] for s in per_seed])}
@@ -212,10 +227,15 @@ def run(quick):
         summary[key] = {
             "spectra_per_s": mean_sd([r["n"] / r["seconds"] for r in rs]),
             "x_in_memory": mean_sd(
-                [(r["n"] / r["seconds"]) / (b["n"] / b["seconds"]) for r, b in zip(rs, base, strict=True)]
+                [
+                    (r["n"] / r["seconds"]) / (b["n"] / b["seconds"])
+                    for r, b in zip(rs, base, strict=True)
+                ]
             ),
             "peak_rss_mb": mean_sd([r["peak_rss_mb"] for r in rs]),
-            "above_floor_mb": mean_sd([r["peak_rss_mb"] - f for r, f in zip(rs, floor, strict=True)]),
+            "above_floor_mb": mean_sd(
+                [r["peak_rss_mb"] - f for r, f in zip(rs, floor, strict=True)]
+            ),
         }
     return {
         "protocol": __doc__.split("Protocol\n--------\n", 1)[1].strip(),
@@ -247,8 +267,9 @@ def tables(result):
         "summary": {
             "header": ["run", "spectra/s", "× in-memory", "peak RSS (MB)", "above floor (MB)"],
             "rows": rows,
-            "caption": "Scoring with a small SpectralCAE, float32 inference, 1 torch thread; the "
-            f"floor (imports + model) is {fmt_mean_std(s['floor_mb'], 0)} MB (mean ± sd over seeds)",
+            "caption": "Scoring with a small SpectralCAE, float32 inference, 1 torch thread; "
+            f"the floor (imports + model) is {fmt_mean_std(s['floor_mb'], 0)} MB "
+            "(mean ± sd over seeds)",
         }
     }
 

@@ -21,7 +21,9 @@ import numpy as np
 from benchmarks.baselines import CAE_RULE_GRID, PCA_GRID, PCAResidual
 
 #: Quick mode: a corner of the grid, enough to exercise the code.
-QUICK_GRID = [p for p in PCA_GRID if p["n_components"] in (10, 40) and p["n_top_pixels"] in (5, None)]
+QUICK_GRID = [
+    p for p in PCA_GRID if p["n_components"] in (10, 40) and p["n_top_pixels"] in (5, None)
+]
 
 
 def _score_grid(make_fitted, grid_keys, sets_list, protocol):
@@ -120,7 +122,9 @@ def main(argv=None):
     if args.cae:
         keys = {tuple(r[:2]) for rows in out["cae"].values() for r in rows}
         overall = {
-            k: float(np.mean([r[2] for rows in out["cae"].values() for r in rows if tuple(r[:2]) == k]))
+            k: float(
+                np.mean([r[2] for rows in out["cae"].values() for r in rows if tuple(r[:2]) == k])
+            )
             for k in keys
         }
         best = max(overall, key=overall.get)
