@@ -47,8 +47,8 @@ def caption(results, table):
     seeds_text = f"seeds {', '.join(str(s) for s in seeds)}" if seeds else "no seeds"
     date = str(results.get("started", ""))[:10]
     return (
-        f"{table.get('caption', '').rstrip('.')}. {results['mode']} run of "
-        f"`python -m benchmarks run {results['name']}`, {seeds_text}, {date}, "
+        f"{table.get('caption', '').rstrip('.')}. {results['mode'].capitalize()} run "
+        f"(`{results['command']}`), {seeds_text}, {date}, "
         f"skspectra tree {str(results.get('skspectra_tree', ''))[:10]}."
     )
 

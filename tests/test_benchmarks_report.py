@@ -71,7 +71,7 @@ def test_update_writes_tables_from_results(repo):
     assert ".. list-table:: " in rst and "     - 31.2 ± 0.5" in rst
     assert "stale" not in rst and rst.endswith(".. /bench:main_job/summary\n\nEnd.\n")
     # the caption states the mode, the seeds and the date of the results file
-    assert "full run" in readme and "seeds 0, 1, 2" in readme and "2026-12-04" in readme
+    assert "Full run" in readme and "seeds 0, 1, 2" in readme and "2026-12-04" in readme
 
 
 def test_check_passes_when_up_to_date(repo):
