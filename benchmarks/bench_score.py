@@ -41,7 +41,7 @@ THREADS = 1
 DEV_SEEDS = []
 REPORT_SEEDS = [0, 1, 2]
 N_CLI = 50_000
-N_MEMMAP = 300_000
+N_MEMMAP = 200_000
 CHUNK = 4096
 #: Quick mode: one seed, small files (a smoke run, not a result).
 QUICK = {"seeds": 1, "n_cli": 5_000, "n_memmap": 20_000}
