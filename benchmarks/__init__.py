@@ -14,7 +14,7 @@ Each benchmark is a module ``benchmarks/bench_<name>.py`` with ``NAME``, ``THREA
 
 from pathlib import Path
 
-__all__ = ["available", "load"]
+__all__ = ["available", "check_interface", "load"]
 
 _HERE = Path(__file__).resolve().parent
 
@@ -40,3 +40,32 @@ def load(name):
             "(python -m benchmarks list)."
         )
     return importlib.import_module(f"benchmarks.bench_{name}")
+
+
+def check_interface(module):
+    """Check that a benchmark module follows the runner's interface.
+
+    Raises
+    ------
+    ValueError
+        If ``NAME``, ``THREADS``, ``DEV_SEEDS``, ``REPORT_SEEDS``, ``run`` or ``tables`` is
+        missing, ``THREADS`` is not 1 or 2, there are fewer than 3 report seeds, or a seed is
+        both a dev and a report seed (defaults must not be chosen on the reported runs).
+    """
+    name = getattr(module, "__name__", repr(module))
+    missing = [
+        a
+        for a in ("NAME", "THREADS", "DEV_SEEDS", "REPORT_SEEDS", "run", "tables")
+        if not hasattr(module, a)
+    ]
+    if missing:
+        raise ValueError(f"{name} lacks {', '.join(missing)}: see benchmarks/README.md.")
+    if module.THREADS not in (1, 2):
+        raise ValueError(f"{name}: THREADS must be 1 or 2, got {module.THREADS!r}.")
+    if len(set(module.REPORT_SEEDS)) < 3:
+        raise ValueError(f"{name}: publish at least 3 REPORT_SEEDS, got {module.REPORT_SEEDS}.")
+    shared = sorted(set(module.DEV_SEEDS) & set(module.REPORT_SEEDS))
+    if shared:
+        raise ValueError(
+            f"{name}: seeds {shared} are both DEV_SEEDS and REPORT_SEEDS; make them disjoint."
+        )

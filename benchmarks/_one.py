@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks import load
+from benchmarks import check_interface, load
 from benchmarks._common import git_tree, machine, versions
 
 __all__ = ["jsonable", "main"]
@@ -44,6 +44,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     module = load(args.name)
+    check_interface(module)
     threads = int(module.THREADS)
     import torch
     from threadpoolctl import threadpool_limits

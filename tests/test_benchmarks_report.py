@@ -4,10 +4,11 @@ Fast: these tests read and write small JSON and text files only (no benchmark is
 """
 
 import json
+from types import SimpleNamespace
 
 import pytest
 
-from benchmarks import bench_main_job
+from benchmarks import bench_main_job, check_interface
 from benchmarks._report import check, render_block, update
 
 #: LEAD: set to True once the final full results (benchmarks/results/*.json) are committed and
@@ -159,3 +160,26 @@ def test_bench_main_job_tables_shape():
     tables = bench_main_job.tables(_results())
     assert set(tables) == {"summary"}
     assert all(len(row) == 2 for row in tables["summary"]["rows"])
+
+
+def _bench(**changes):
+    attrs = dict(NAME="x", THREADS=2, DEV_SEEDS=[9], REPORT_SEEDS=[0, 1, 2], run=None, tables=None)
+    return SimpleNamespace(**{**attrs, **changes})
+
+
+def test_check_interface_accepts_a_benchmark():
+    check_interface(_bench())
+    check_interface(bench_main_job)
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"REPORT_SEEDS": [0, 1]}, "at least 3"),
+        ({"DEV_SEEDS": [2, 9]}, "both DEV_SEEDS and REPORT_SEEDS"),
+        ({"THREADS": 4}, "THREADS must be 1 or 2"),
+    ],
+)
+def test_check_interface_rejects_untrustworthy_seeds_and_threads(changes, message):
+    with pytest.raises(ValueError, match=message):
+        check_interface(_bench(**changes))
