@@ -1,11 +1,11 @@
-"""Small helpers shared by the ``bench_*.py`` scripts: timing, markdown tables, JSON output.
+"""Helpers shared by the benchmarks: timing, mean ± sd, markdown tables, machine and versions.
 
-Benchmarks are scripts, never imported by the tests. Import this module from a benchmark as
-``from _common import ...`` (Python puts the script's own folder first on ``sys.path``).
+Inside the ``benchmarks`` package import them as ``from benchmarks._common import ...``.
 """
 
-import json
+import os
 import platform
+import subprocess
 import sys
 import time
 from contextlib import contextmanager
@@ -15,16 +15,24 @@ import numpy as np
 
 __all__ = [
     "RESULTS_DIR",
+    "ROOT",
     "Timer",
-    "environment",
     "fmt_mean_std",
+    "git_tree",
+    "machine",
     "markdown_table",
+    "mean_sd",
     "timed",
-    "write_json",
+    "versions",
 ]
 
-#: Where benchmarks write their JSON (git-ignored).
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
+#: The repository root (the folder that holds ``benchmarks/`` and ``skspectra/``).
+ROOT = Path(__file__).resolve().parents[1]
+#: Where full runs write ``NAME.json`` (committed); quick runs write into ``quick/`` (ignored).
+RESULTS_DIR = ROOT / "benchmarks" / "results"
+
+#: Packages whose versions every results file records (others are added by the benchmarks).
+VERSIONED = ("numpy", "scipy", "scikit-learn", "torch", "skorch", "skspectra", "threadpoolctl")
 
 
 class Timer:
@@ -50,14 +58,47 @@ def timed(record, key):
         record[key] = record.get(key, 0.0) + time.perf_counter() - start
 
 
+def _finite(values):
+    return np.asarray([v for v in values if v is not None and np.isfinite(v)], dtype=float).reshape(
+        -1
+    )
+
+
+def mean_sd(values):
+    """``{"mean": m, "sd": s, "n": k}`` of the finite values (population sd; None if empty).
+
+    This is the form every published figure takes in a result's ``"summary"``.
+    """
+    v = _finite(values)
+    if v.size == 0:
+        return {"mean": None, "sd": None, "n": 0}
+    return {"mean": float(v.mean()), "sd": float(v.std(ddof=0)), "n": int(v.size)}
+
+
 def fmt_mean_std(values, digits=3):
-    """``"0.953 ± 0.012"`` for a list of numbers (just the value for one; ``"–"`` for none)."""
-    values = np.asarray([v for v in values if v is not None and np.isfinite(v)], dtype=float)
-    if values.size == 0:
-        return "–"
-    if values.size == 1:
-        return f"{values[0]:.{digits}f}"
-    return f"{values.mean():.{digits}f} ± {values.std(ddof=0):.{digits}f}"
+    """Format a figure as ``"0.953 ± 0.012"``.
+
+    Parameters
+    ----------
+    values : list of float, dict or float
+        Per-seed values, a ``{"mean", "sd", "n"}`` dict from :func:`mean_sd`, or one number.
+    digits : int, default=3
+        Decimals.
+
+    Returns
+    -------
+    text : str
+        ``"m ± s"`` for two or more values, the value alone for one, ``"–"`` for none.
+    """
+    if isinstance(values, dict):
+        if values.get("mean") is None:
+            return "–"
+        if values.get("n", 1) < 2:
+            return f"{values['mean']:.{digits}f}"
+        return f"{values['mean']:.{digits}f} ± {values['sd']:.{digits}f}"
+    if values is None or np.isscalar(values):
+        values = [values]
+    return fmt_mean_std(mean_sd(values), digits)
 
 
 def markdown_table(header, rows, align=None):
@@ -79,46 +120,57 @@ def markdown_table(header, rows, align=None):
     return "\n".join(lines)
 
 
-def environment():
-    """Versions and machine facts worth keeping next to timings."""
+def _cpu_model():
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine():
+    """The machine a benchmark ran on: CPU model, cores, CPU affinity, load average, platform."""
+    affinity = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    load = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
+    return {
+        "cpu_model": _cpu_model(),
+        "n_cores": os.cpu_count(),
+        "affinity": affinity,
+        "load_avg_start": load,
+        "platform": platform.platform(),
+    }
+
+
+def versions(extra=()):
+    """Python's and the packages' versions (None for a package that is not installed)."""
     import importlib.metadata as md
 
-    info = {
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-    }
-    for pkg in ("numpy", "scikit-learn", "torch", "skorch", "skspectra"):
+    out = {"python": sys.version.split()[0]}
+    for pkg in (*VERSIONED, *extra):
         try:
-            info[pkg] = md.version(pkg)
+            out[pkg] = md.version(pkg)
         except md.PackageNotFoundError:
-            info[pkg] = None
-    try:
-        import torch
-
-        info["torch_threads"] = torch.get_num_threads()
-    except ImportError:
-        pass
-    return info
+            out[pkg] = None
+    return out
 
 
-def _jsonable(obj):
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _jsonable(obj.tolist())
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, float) and not np.isfinite(obj):
-        return None
-    return obj
+def _git(*args, root=ROOT):
+    proc = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"git {' '.join(args)} failed in {root}: {proc.stderr.strip()}")
+    return proc.stdout
 
 
-def write_json(payload, name):
-    """Write ``payload`` to ``benchmarks/results/<name>`` (NaN → null); return the path."""
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    path = RESULTS_DIR / name
-    path.write_text(json.dumps(_jsonable(payload), indent=2) + "\n")
-    return path
+def git_tree(root=ROOT):
+    """``(tree, dirty)``: ``git rev-parse HEAD:skspectra`` and whether ``skspectra/`` has changes.
+
+    Raises
+    ------
+    RuntimeError
+        If ``root`` is not a git checkout with a ``skspectra/`` folder in HEAD.
+    """
+    tree = _git("rev-parse", "HEAD:skspectra", root=root).strip()
+    dirty = bool(_git("status", "--porcelain", "--", "skspectra", root=root).strip())
+    return tree, dirty

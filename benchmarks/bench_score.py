@@ -1,29 +1,25 @@
-"""Throughput and peak memory of scoring many spectra: chunked vs in memory.
+"""Chunked scoring: throughput and peak memory of scoring many spectra, chunked vs in memory.
 
-```
-PYTHONPATH=. python benchmarks/bench_score.py                    # 1e5 by the CLI, 1e6 memmap
-PYTHONPATH=. python benchmarks/bench_score.py --quick            # 2e4 / 1e5: a smoke run
-PYTHONPATH=. python benchmarks/bench_score.py --model anomalies  # the `skspectra anomalies` model
-```
-
-A SpectralCAE is trained on the shipped Gaia XP sample (3,000 stars, 343 pixels) and saved
-with :func:`skspectra.io.save_model`, with the wavelength grid and the median normalisation
-that ``skspectra score`` applies. A survey is made from those stars (each row a random star
-times a random flux scale, float32, with its ivar) and written as an ``.npz`` of ``--n-cli``
-rows and as two ``.npy`` memmaps (flux, ivar) of ``--n-memmap`` rows. Then each run happens in
-a fresh process, which reports its own peak RSS (``VmHWM`` of ``/proc/self/status``, which
-counts every resident page, file-backed ones included; ``ru_maxrss`` of a child would start
-from this parent's size at fork):
+Protocol
+--------
+A small SpectralCAE (``SMALL``, 2 epochs, float32 inference) is trained once on the shipped
+Gaia XP sample (3,000 stars, 343 pixels) and saved with :func:`skspectra.io.save_model`, with
+the wavelength grid and the median normalisation that ``skspectra score`` applies. Per seed, a
+survey is drawn from those stars (each row a random star times a random flux scale in
+[0.5, 2], float32, with its ivar) and written as an ``.npz`` of ``N_CLI`` rows and as two
+``.npy`` memmaps (flux, ivar) of ``N_MEMMAP`` rows. Each measurement runs in a fresh process
+with one torch thread, which reports its own peak RSS (``VmHWM`` of ``/proc/self/status``):
 
 - ``floor``: import skspectra, load the model, score 10 spectra: the memory every run pays;
 - ``in-memory``: ``np.load`` the arrays whole, then ``model.score_samples(flux, ivar=ivar)``;
-- ``memmap, no chunks``: ``model.score_samples(memmap, ivar=memmap)``: sklearn's validation
-  copies the whole memmap into memory;
+- ``memmap, no chunks``: ``model.score_samples(memmap, ivar=memmap)`` (sklearn's validation
+  copies the whole memmap into memory);
 - ``score_in_chunks``: :func:`skspectra.scoring.score_in_chunks` over the memmaps;
 - ``skspectra score``: the command line (``skspectra.cli.main``, in that process) on the
   ``.npz`` (streamed, resampled, normalised, ranked, written to CSV).
 
-Timings are of scoring only (not imports or model loading; for the CLI the time it reports).
+Timings are of scoring only (not imports or model loading; for the command, the time it
+reports). No setting is tuned here, so there are no dev seeds.
 """
 
 import argparse
@@ -37,9 +33,18 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _common import environment, markdown_table, write_json
 
-ROOT = Path(__file__).resolve().parents[1]
+from benchmarks._common import ROOT, fmt_mean_std, mean_sd
+
+NAME = "score"
+THREADS = 1
+DEV_SEEDS = []
+REPORT_SEEDS = [0, 1, 2]
+N_CLI = 50_000
+N_MEMMAP = 200_000
+CHUNK = 4096
+#: Quick mode: one seed, small files (a smoke run, not a result).
+QUICK = {"seeds": 1, "n_cli": 5_000, "n_memmap": 20_000}
 #: Small model: the memory bound does not depend on the network, and it keeps 1e6 spectra in
 #: about a minute on a loaded 2-core machine.
 SMALL = dict(n_components=8, n_filters=4, depth=2, anomaly_score="residual")
@@ -63,7 +68,7 @@ def _train(folder, kind):
     return save_model(model, folder / "model.zip", metadata=meta), gaia
 
 
-def _survey(gaia, n, seed=0):
+def _survey(gaia, n, seed):
     """Rows of random stars times random scales, float32, in blocks (no n x 343 float64)."""
     rng = np.random.default_rng(seed)
     for start in range(0, n, 50_000):
@@ -76,12 +81,12 @@ def _survey(gaia, n, seed=0):
         )
 
 
-def _write_data(folder, gaia, n_cli, n_memmap):
+def _write_data(folder, gaia, n_cli, n_memmap, seed):
     shape = (max(n_cli, n_memmap), gaia.flux.shape[1])
     flux = np.lib.format.open_memmap(folder / "flux.npy", "w+", np.float32, shape)
     ivar = np.lib.format.open_memmap(folder / "ivar.npy", "w+", np.float32, shape)
     start = 0
-    for f, v in _survey(gaia, shape[0]):
+    for f, v in _survey(gaia, shape[0], seed):
         flux[start : start + len(f)], ivar[start : start + len(f)] = f, v
         start += len(f)
     flux.flush(), ivar.flush()
@@ -159,103 +164,122 @@ def _measure(cmd, env):
     return json.loads(proc.stdout.strip().splitlines()[-1]), time.perf_counter() - t0
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--n-cli", type=int, default=100_000)
-    parser.add_argument("--n-memmap", type=int, default=1_000_000)
-    parser.add_argument("--chunk-size", type=int, default=4096)
-    parser.add_argument("--model", choices=("small", "anomalies"), default="small")
-    parser.add_argument("--quick", action="store_true", help="2e4 via the CLI, 1e5 memmap")
-    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.child:
-        kind, folder, n, chunk = args.child
-        return _child(kind, folder, int(n), int(chunk))
-    if args.quick:
-        args.n_cli, args.n_memmap = 20_000, 100_000
+#: The measurements of one seed: (run, number of spectra key, chunk size).
+PLAN = (
+    ("floor", None, CHUNK),
+    ("in-memory", "n_cli", CHUNK),
+    ("memmap, no chunks", "n_cli", CHUNK),
+    ("score_in_chunks", "n_cli", CHUNK),
+    ("score_in_chunks", "n_cli", CHUNK // 4),
+    ("score_in_chunks", "n_memmap", CHUNK),
+    ("skspectra score", "n_cli", CHUNK),
+)
 
+
+def _label(kind, n, chunk):
+    chunked = kind in ("score_in_chunks", "skspectra score")
+    return f"{kind}, {n:,} spectra" + (f", chunks of {chunk:,}" if chunked else "")
+
+
+def run(quick):
+    seeds = REPORT_SEEDS[: QUICK["seeds"]] if quick else REPORT_SEEDS
+    sizes = {
+        "n_cli": QUICK["n_cli"] if quick else N_CLI,
+        "n_memmap": QUICK["n_memmap"] if quick else N_MEMMAP,
+    }
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
-    runs = []
+    per_seed = []
     with tempfile.TemporaryDirectory(prefix="bench_score_") as tmp:
         folder = Path(tmp)
         t0 = time.perf_counter()
-        _, gaia = _train(folder, args.model)
-        print(f"trained the {args.model} model in {time.perf_counter() - t0:.0f} s", flush=True)
-        t0 = time.perf_counter()
-        _write_data(folder, gaia, args.n_cli, args.n_memmap)
-        size_gb = 2 * args.n_memmap * gaia.flux.shape[1] * 4 / 1e9
-        print(
-            f"wrote the survey ({size_gb:.2f} GB of memmaps) in {time.perf_counter() - t0:.0f} s",
-            flush=True,
-        )
-        c = args.chunk_size
-        plan = [
-            ("floor", 10, c),
-            ("in-memory", args.n_cli, c),
-            ("memmap, no chunks", args.n_cli, c),
-            ("score_in_chunks", args.n_cli, c),
-            ("score_in_chunks", args.n_cli, c // 4),
-            ("score_in_chunks", args.n_memmap, c),
-            ("skspectra score", args.n_cli, c),
+        _, gaia = _train(folder, "small")
+        train_s = time.perf_counter() - t0
+        for seed in seeds:
+            _write_data(folder, gaia, sizes["n_cli"], sizes["n_memmap"], seed)
+            runs = {}
+            for kind, n_key, chunk in PLAN:
+                n = 10 if n_key is None else sizes[n_key]
+                cmd = [
+                    sys.executable,
+                    "-m",
+                    "benchmarks.bench_score",
+                    "--child",
+                    kind,
+                    str(folder),
+                    str(n),
+                    str(chunk),
+                ]
+                report, wall = _measure(cmd, env)
+                key = "floor" if n_key is None else _label(kind, n, chunk)
+                runs[key] = {
+                    "n": n,
+                    "seconds": report["seconds"],
+                    "wall_s": wall,
+                    "peak_rss_mb": report["peak_rss_mb"],
+                }
+            per_seed.append({"seed": seed, "runs": runs})
+    keys = [k for k in per_seed[0]["runs"] if k != "floor"]
+    summary = {"floor_mb": mean_sd([s["runs"]["floor"]["peak_rss_mb"] for s in per_seed])}
+    for key in keys:
+        rs = [s["runs"][key] for s in per_seed]
+        floor = [s["runs"]["floor"]["peak_rss_mb"] for s in per_seed]
+        base = [s["runs"][_label("in-memory", sizes["n_cli"], CHUNK)] for s in per_seed]
+        summary[key] = {
+            "spectra_per_s": mean_sd([r["n"] / r["seconds"] for r in rs]),
+            "x_in_memory": mean_sd(
+                [
+                    (r["n"] / r["seconds"]) / (b["n"] / b["seconds"])
+                    for r, b in zip(rs, base, strict=True)
+                ]
+            ),
+            "peak_rss_mb": mean_sd([r["peak_rss_mb"] for r in rs]),
+            "above_floor_mb": mean_sd(
+                [r["peak_rss_mb"] - f for r, f in zip(rs, floor, strict=True)]
+            ),
+        }
+    return {
+        "protocol": __doc__.split("Protocol\n--------\n", 1)[1].strip(),
+        "data": f"surveys drawn from load_gaia_xp() (343 pixels, float32 with ivar): "
+        f"{sizes['n_cli']:,} rows in .npz, {sizes['n_memmap']:,} rows in memmaps",
+        "seeds": seeds,
+        "sizes": sizes,
+        "model": {**SMALL, "max_epochs": 2, "inference_dtype": "float32"},
+        "per_seed": per_seed,
+        "summary": summary,
+        "timings": {"train_s": train_s},
+    }
+
+
+def tables(result):
+    s = result["result"]["summary"]
+    rows = [
+        [
+            key,
+            fmt_mean_std(e["spectra_per_s"], 0),
+            fmt_mean_std(e["x_in_memory"], 2),
+            fmt_mean_std(e["peak_rss_mb"], 0),
+            fmt_mean_std(e["above_floor_mb"], 0),
         ]
-        for kind, n, chunk in plan:
-            cmd = [sys.executable, __file__, "--child", kind, str(folder), str(n), str(chunk)]
-            report, wall = _measure(cmd, env)
-            seconds, rss = report["seconds"], report["peak_rss_mb"]
-            run = {
-                "run": kind,
-                "n": n,
-                "chunk_size": chunk if kind in ("score_in_chunks", "skspectra score") else None,
-                "seconds": seconds,
-                "wall_s": wall,
-                "peak_rss_mb": rss,
-            }
-            runs.append(run)
-            print(f"  {kind:<20} n={n:>8}  {seconds:7.1f} s  peak RSS {rss:7.0f} MB", flush=True)
-    floor = runs[0]["peak_rss_mb"]
-    base = next(r for r in runs if r["run"] == "in-memory")
-    rows = []
-    for r in runs[1:]:
-        rate = r["n"] / r["seconds"]
-        rows.append(
-            [
-                r["run"],
-                f"{r['n']:,}",
-                r["chunk_size"] or "–",
-                f"{r['seconds']:.1f}",
-                f"{rate:,.0f}",
-                f"{rate / (base['n'] / base['seconds']):.2f}",
-                f"{r['peak_rss_mb']:,.0f}",
-                f"{r['peak_rss_mb'] - floor:,.0f}",
-            ]
-        )
-    print()
-    print(
-        f"Model: {args.model} SpectralCAE, float32 inference, 343 pixels; torch threads = 1. "
-        f"Floor (imports + model): {floor:,.0f} MB. Machine shared by several jobs (loaded): "
-        "compare ratios, not absolute rates."
-    )
-    print(
-        markdown_table(
-            [
-                "run",
-                "spectra",
-                "chunk",
-                "scoring s",
-                "spectra/s",
-                "× in-memory",
-                "peak RSS MB",
-                "above floor MB",
-            ],
-            rows,
-        )
-    )
-    path = write_json(
-        {"environment": environment(), "args": vars(args), "floor_mb": floor, "runs": runs},
-        f"score_{args.model}.json",
-    )
-    print(f"\nwrote {path}")
-    return 0
+        for key, e in s.items()
+        if key != "floor_mb"
+    ]
+    return {
+        "summary": {
+            "header": ["run", "spectra/s", "× in-memory", "peak RSS (MB)", "above floor (MB)"],
+            "rows": rows,
+            "caption": "Scoring with a small SpectralCAE, float32 inference, 1 torch thread; "
+            f"the floor (imports + model) is {fmt_mean_std(s['floor_mb'], 0)} MB "
+            "(mean ± sd over seeds)",
+        }
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--child", nargs=4, required=True, help="kind folder n chunk (internal)")
+    args = parser.parse_args(argv)
+    kind, folder, n, chunk = args.child
+    return _child(kind, folder, int(n), int(chunk))
 
 
 if __name__ == "__main__":
