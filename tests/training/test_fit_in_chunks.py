@@ -46,6 +46,21 @@ def test_chunks_follow_one_another_as_partial_fit_calls(toy_spectra):
     np.testing.assert_allclose(a.transform(flux), b.transform(flux))
 
 
+@pytest.mark.parametrize("kind", ["hdf5", "dask"])
+def test_hdf5_and_dask_inputs_train_as_the_array_does(tmp_path, toy_spectra, kind):
+    flux, ivar = toy_spectra
+    if kind == "hdf5":
+        h5py = pytest.importorskip("h5py")
+        handle = h5py.File(tmp_path / "flux.h5", "w")
+        X = handle.create_dataset("flux", data=flux, chunks=(40, flux.shape[1]))
+    else:
+        da = pytest.importorskip("dask.array")
+        X = da.from_array(flux, chunks=(40, flux.shape[1]))
+    lazy = fit_in_chunks(_small_cae(max_epochs=2), X, ivar=ivar, chunk_size=40, random_state=0)
+    eager = fit_in_chunks(_small_cae(max_epochs=2), flux, ivar=ivar, chunk_size=40, random_state=0)
+    np.testing.assert_allclose(lazy.transform(flux), eager.transform(flux))
+
+
 def test_supervised_estimator_gets_its_targets():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(60, 32))
