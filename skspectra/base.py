@@ -13,6 +13,8 @@ This module holds what they all share:
   callbacks, validation split, a progress bar over epochs that shows the loss
   in readable units (:mod:`skspectra.training`), a stop with a clear error when
   training diverges, ``warm_start`` and checkpoints that resume exactly;
+- ``partial_fit``: ``_partial_fit`` runs an estimator's ``fit`` as one step of
+  continued training, initialising (``_initialising()``) on the first call only;
 - batch-invariant inference in float64 (or float32, for speed).
 """
 
