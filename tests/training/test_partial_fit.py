@@ -134,3 +134,13 @@ def test_image_batches_of_another_size_raise():
     ae = ImageAutoencoder(n_components=2, **SMALL).partial_fit(rng.normal(size=(20, 8, 8)))
     with pytest.raises(ValueError, match="X has 36 features, but ImageAutoencoder is expecting 64"):
         ae.partial_fit(rng.normal(size=(20, 6, 6)))
+
+
+@pytest.mark.parametrize("est", _unsupervised(), ids=lambda e: type(e).__name__)
+def test_sklearn_partial_fit_n_features_check_on_the_unsupervised_models(est):
+    """sklearn runs this check for regressors, classifiers and clusterers only."""
+    from sklearn.utils.estimator_checks import check_estimators_partial_fit_n_features
+
+    if isinstance(est, ImageAutoencoder):
+        est.set_params(image_shape=(1, 1, -1))  # as in test_common: rows are 1 x n images
+    check_estimators_partial_fit_n_features(type(est).__name__, est)
