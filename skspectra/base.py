@@ -13,6 +13,8 @@ This module holds what they all share:
   callbacks, validation split, a progress bar over epochs that shows the loss
   in readable units (:mod:`skspectra.training`), a stop with a clear error when
   training diverges, ``warm_start`` and checkpoints that resume exactly;
+- ``partial_fit``: ``_partial_fit`` runs an estimator's ``fit`` as one step of
+  continued training, initialising (``_initialising()``) on the first call only;
 - inference in float64, whose results agree across batch layouts to float64 rounding (or
   float32, for speed, which differs at the 1e-7 level).
 """
@@ -364,7 +366,9 @@ class NeuralEstimatorMixin:
 
         callbacks = copy.deepcopy(list(self.callbacks or []), _shared_handles(self.callbacks))
         policy = getattr(self, "lr_schedule", "constant")
-        if policy == "cosine":
+        if self._in_partial_fit():
+            callbacks.insert(0, ("lr_schedule", self._stream_schedule(policy, steps_per_epoch)))
+        elif policy == "cosine":
             schedule = LRScheduler(policy="CosineAnnealingLR", T_max=self.max_epochs, last_epoch=-1)
             callbacks.insert(0, ("lr_schedule", schedule))
         elif policy == "onecycle":
@@ -416,9 +420,11 @@ class NeuralEstimatorMixin:
         return {}
 
     def _warm_net(self, X_train):
-        """The fitted ``net_`` to continue training when ``warm_start``, else None."""
+        """The fitted ``net_`` to continue training when ``warm_start`` or in ``partial_fit``,
+        else None."""
         net = getattr(self, "net_", None)
-        if not getattr(self, "warm_start", False) or net is None:
+        warm = getattr(self, "warm_start", False) or self._in_partial_fit()
+        if not warm or net is None:
             return None
         shape = getattr(self, "_net_input_shape_", None)
         if shape is not None and tuple(X_train.shape[1:]) != shape:
@@ -467,7 +473,8 @@ class NeuralEstimatorMixin:
         max_input = max(_max_abs(X32), _max_abs(y32))
         seed = self._seed()
         n_samples = X_train.shape[0]
-        train_split = self._train_split(n_samples, seed)
+        partial = self._in_partial_fit()
+        train_split = None if partial else self._train_split(n_samples, seed)
         n_fit = n_samples - (
             int(np.ceil(self.validation_fraction * n_samples)) if train_split else 0
         )
@@ -483,6 +490,8 @@ class NeuralEstimatorMixin:
                 net.callbacks = callbacks
                 net.batch_size = batch_size
                 net.amp = bool(getattr(self, "amp", False))
+                if partial:
+                    net.train_split = None
                 net.initialize_callbacks()
             else:
                 net_class, placement = _training_net(TrainingNet, self.device)
@@ -504,7 +513,8 @@ class NeuralEstimatorMixin:
                 net.initialize()
             done = 0
             checkpoint = _find_callback(net, TrainingCheckpoint)
-            if not warm and checkpoint is not None and checkpoint.resume and checkpoint.exists():
+            resumable = not (warm or partial) and checkpoint is not None
+            if resumable and checkpoint.resume and checkpoint.exists():
                 done = checkpoint.load(net)
                 if done > self.max_epochs:
                     raise ValueError(
@@ -512,6 +522,8 @@ class NeuralEstimatorMixin:
                         f"max_epochs={self.max_epochs}; resume with max_epochs >= {done}."
                     )
             epochs = self.max_epochs if warm else self.max_epochs - done
+            if partial:
+                epochs = self._partial_call["n_epochs"]
             progress = _find_callback(net, TrainingProgress)
             if progress is not None:
                 progress.plan(len(net.history), len(net.history) + epochs)
@@ -527,6 +539,57 @@ class NeuralEstimatorMixin:
         self.history_ = net.history
         self._net_input_shape_ = tuple(X_train.shape[1:])
         return net
+
+    # -- partial_fit --------------------------------------------------------
+    def _in_partial_fit(self):
+        """Whether a ``partial_fit`` call is under way."""
+        return getattr(self, "_partial_call", None) is not None
+
+    def _initialising(self):
+        """Whether data-dependent initialisation (standardisation, PCA start, target
+        scaling) should run: in ``fit``, and in the first ``partial_fit`` call."""
+        return not self._in_partial_fit() or self._partial_call["first"]
+
+    def _stream_schedule(self, policy, steps_per_epoch):
+        """The learning-rate schedule of ``partial_fit``: over ``max_epochs`` epochs in all."""
+        from .training import StreamLRSchedule
+
+        return StreamLRSchedule(policy, self.max_epochs, steps_per_epoch or 1)
+
+    def _partial_n_features(self, shape):
+        """The number of features ``validate_data`` would count in an input of ``shape``."""
+        return shape[1]
+
+    def _partial_fit(self, fit, X, *args, n_epochs=1, **kwargs):
+        """Run ``fit(X, *args, **kwargs)`` as one ``partial_fit`` step of ``n_epochs`` epochs.
+
+        The first call on an unfitted estimator initialises it from ``X``; later
+        calls keep the fitted standardisation and continue training ``net_``
+        (its weights, optimizer state and history), with the learning-rate
+        schedule over ``max_epochs`` epochs in all, and no validation split.
+        """
+        if not isinstance(n_epochs, Integral) or isinstance(n_epochs, bool) or n_epochs < 1:
+            raise ValueError(f"n_epochs must be an int >= 1, got {n_epochs!r}.")
+        first = getattr(self, "net_", None) is None
+        if not first:
+            from sklearn.utils.validation import _check_feature_names
+
+            _check_feature_names(self, X, reset=False)
+            shape = np.shape(X)
+            expected = getattr(self, "n_features_in_", None)
+            if len(shape) >= 2 and expected is not None:
+                n_features = self._partial_n_features(shape)
+                if n_features != expected:
+                    raise ValueError(
+                        f"X has {n_features} features, but {type(self).__name__} is "
+                        f"expecting {expected} features as input: partial_fit continues "
+                        "training on batches of the first batch's width."
+                    )
+        self._partial_call = {"first": first, "n_epochs": int(n_epochs)}
+        try:
+            return fit(X, *args, **kwargs)
+        finally:
+            del self._partial_call
 
     # -- inference ----------------------------------------------------------
     def _inference_module(self):

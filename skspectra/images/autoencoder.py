@@ -375,7 +375,8 @@ class ImageAutoencoder(
                     f"loss='bce' needs pixel values in [0, 1], but X spans [{good.min():.3g}, "
                     f"{good.max():.3g}]; rescale the images (ImageNormalizer) or use loss='mse'."
                 )
-        self._fit_standardization(images, weight)
+        if self._initialising():
+            self._fit_standardization(images, weight)
         xs = self._standardize(images, weight)
         weight_norm = weight / np.mean(weight[weight > 0])
         self._fit_net(xs, np.stack([xs, weight_norm], axis=1), loss_terms=self._terms(weight, ivar))
@@ -383,6 +384,45 @@ class ImageAutoencoder(
         self.residual_scale_ = _masked_robust_scale(residual, weight > 0)
         self._set_offset(self._score(images, weight, ivar is not None))
         return self
+
+    def partial_fit(self, X, y=None, ivar=None, *, n_epochs=1):
+        """Continue training on one batch of images (out-of-core and streamed training).
+
+        The first call on an unfitted estimator sets the per-band
+        standardisation (``mean_``, ``scale_``) from this first batch, so make
+        it representative. Each call then trains ``n_epochs`` epochs over the
+        batch, with no validation split and the learning-rate schedule planned
+        over ``max_epochs`` epochs in all the calls (see
+        :class:`~skspectra.training.StreamLRSchedule`), and recalibrates
+        ``residual_scale_`` and ``offset_`` on the batch. After :meth:`fit` it
+        continues from the fitted model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, H, W), (n_samples, C, H, W) or (n_samples, C*H*W)
+            A batch of images of the first batch's shape, as in :meth:`fit`.
+        y : None
+            Ignored.
+        ivar : array-like of the shape of X, default=None
+            Inverse variance of ``X`` in pixel-unit⁻² (0 = masked).
+        n_epochs : int, default=1
+            Epochs over this batch.
+
+        Returns
+        -------
+        self : ImageAutoencoder
+            The estimator, trained further.
+
+        Raises
+        ------
+        ValueError
+            As :meth:`fit`, and if ``X`` does not have the number of pixels of
+            the first batch or ``n_epochs`` is not a positive int.
+        """
+        return self._partial_fit(self.fit, X, y, ivar, n_epochs=n_epochs)
+
+    def _partial_n_features(self, shape):
+        return int(np.prod(shape[1:]))
 
     # -- inference ----------------------------------------------------------
     def _reconstruct(self, images, weight):

@@ -310,23 +310,63 @@ class ImageRegressor(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin, Bas
         """
         X, y = self._validate_fit_X(X, y=y, multi_output=True, y_numeric=True, allow_nd=True)
         self._hidden_sizes()
-        self.image_shape_ = self._layout(X)
         y = np.asarray(y, dtype=np.float64)
-        self._single_output_ = y.ndim == 1
         y2 = y.reshape(len(y), -1)
-        self.n_outputs_ = y2.shape[1]
-        if self.image_shape_ is None:
-            self.input_mean_, self.input_scale_ = _spread(X, axis=0)
-        else:
-            images = X.reshape(len(X), *self.image_shape_)
-            self.input_mean_, self.input_scale_ = _spread(images, axis=(0, 2, 3))
-        self.target_mean_, self.target_scale_ = _spread(y2, axis=0)
+        if self._initialising():
+            self.image_shape_ = self._layout(X)
+            self._single_output_ = y.ndim == 1
+            self.n_outputs_ = y2.shape[1]
+            if self.image_shape_ is None:
+                self.input_mean_, self.input_scale_ = _spread(X, axis=0)
+            else:
+                images = X.reshape(len(X), *self.image_shape_)
+                self.input_mean_, self.input_scale_ = _spread(images, axis=(0, 2, 3))
+            self.target_mean_, self.target_scale_ = _spread(y2, axis=0)
+        elif y2.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y has {y2.shape[1]} columns but the first batch had {self.n_outputs_}; "
+                "partial_fit continues training on targets of the same width."
+            )
         self._fit_net(
             self._as_network_input(X),
             (y2 - self.target_mean_) / self.target_scale_,
             loss_terms=[_MSE_TERM],
         )
         return self
+
+    def partial_fit(self, X, y, *, n_epochs=1):
+        """Continue training on one batch (out-of-core and streamed training).
+
+        The first call on an unfitted estimator sets the input and target
+        standardisation (``input_mean_``, ``input_scale_``, ``target_mean_``,
+        ``target_scale_``) from this first batch, so make it representative.
+        Each call then trains ``n_epochs`` epochs over the batch, with no
+        validation split and the learning-rate schedule planned over
+        ``max_epochs`` epochs in all the calls (see
+        :class:`~skspectra.training.StreamLRSchedule`). After :meth:`fit` it
+        continues from the fitted model.
+
+        Parameters
+        ----------
+        X : array-like
+            A batch in the layout and shape of the first batch, as in :meth:`fit`.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Targets, with the first batch's number of columns.
+        n_epochs : int, default=1
+            Epochs over this batch.
+
+        Returns
+        -------
+        self : ImageRegressor
+            The estimator, trained further.
+
+        Raises
+        ------
+        ValueError
+            As :meth:`fit`, and if ``X`` or ``y`` does not have the shape of the
+            first batch or ``n_epochs`` is not a positive int.
+        """
+        return self._partial_fit(self.fit, X, y, n_epochs=n_epochs)
 
     # -- inference ----------------------------------------------------------
     def _validate_X(self, X):

@@ -453,6 +453,11 @@ class GaussianLineFitter(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin,
         y = np.asarray(y, dtype=np.float64)
         self._single_output_ = y.ndim == 1
         y2 = y.reshape(len(y), -1)
+        if not self._initialising() and y2.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y has {y2.shape[1]} columns but the first batch had {self.n_outputs_}; "
+                "partial_fit continues training on targets of the same width."
+            )
         self.n_outputs_ = y2.shape[1]
         if y.ndim == 2 and self.n_outputs_ % 3 == 0:
             if self.n_outputs_ != 3 * self.max_components:
@@ -469,6 +474,39 @@ class GaussianLineFitter(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin,
             self._fit_generic(X, y2)
         return self
 
+    def partial_fit(self, X, y, *, n_epochs=1):
+        """Continue training on one batch of spectra and their lines (streamed training).
+
+        The first call on an unfitted estimator sets the target scaling
+        (``target_loc_``, ``target_scale_``, and ``flux_scale_`` for generic
+        targets) from this first batch, so make it representative. Each call
+        then trains ``n_epochs`` epochs over the batch, with no validation
+        split and the learning-rate schedule planned over ``max_epochs`` epochs
+        in all the calls (see :class:`~skspectra.training.StreamLRSchedule`).
+        After :meth:`fit` it continues from the fitted model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_channels)
+            A batch of continuum-subtracted spectra, on the first batch's channels.
+        y : array-like of shape (n_samples, 3 * max_components)
+            Their lines, as in :meth:`fit`, with the first batch's width.
+        n_epochs : int, default=1
+            Epochs over this batch.
+
+        Returns
+        -------
+        self : GaussianLineFitter
+            The estimator, trained further.
+
+        Raises
+        ------
+        ValueError
+            As :meth:`fit`, and if ``X`` or ``y`` does not have the width of the
+            first batch or ``n_epochs`` is not a positive int.
+        """
+        return self._partial_fit(self.fit, X, y, n_epochs=n_epochs)
+
     def _fit_gaussian(self, X, y):
         comps = as_components(sort_components(y))
         present = comps[:, :, 0] != 0
@@ -483,7 +521,8 @@ class GaussianLineFitter(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin,
             ],
             axis=2,
         )
-        self.target_loc_, self.target_scale_ = _loc_scale(p, present)
+        if self._initialising():
+            self.target_loc_, self.target_scale_ = _loc_scale(p, present)
         z = np.where(present[:, :, None], (p - self.target_loc_) / self.target_scale_, 0.0)
         if self.head == "dense":
             target = _dense_targets(z, comps[:, :, 1], present, X.shape[1])
@@ -494,9 +533,10 @@ class GaussianLineFitter(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin,
         self._fit_net(X / scale[:, None], target, loss_terms=[LossTerm("loss", "loss", 1.0, text)])
 
     def _fit_generic(self, X, y):
-        rms = float(np.sqrt(np.mean(np.square(X, dtype=np.float64))))
-        self.flux_scale_ = rms if rms > 0 else 1.0
-        self.target_loc_, self.target_scale_ = _loc_scale(y, np.ones(len(y), dtype=bool))
+        if self._initialising():
+            rms = float(np.sqrt(np.mean(np.square(X, dtype=np.float64))))
+            self.flux_scale_ = rms if rms > 0 else 1.0
+            self.target_loc_, self.target_scale_ = _loc_scale(y, np.ones(len(y), dtype=bool))
         text = "mean squared error of the targets over their variance (1 − R²)"
         self._fit_net(
             X / self.flux_scale_,

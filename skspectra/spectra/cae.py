@@ -351,10 +351,13 @@ class SpectralCAE(
         weight = check_ivar(ivar, X)
         if not self._uses_ivar_as_sigma(ivar):
             weight = (weight > 0).astype(np.float64)  # ivar only masks
-        self._fit_standardization(X, weight)
+        if self._initialising():
+            self._fit_standardization(X, weight)
         Xs = self._standardize(X, weight)
         weight_norm = weight / np.mean(weight[weight > 0])
-        basis = _principal_axes(Xs, self.n_components) if self.pca_init else None
+        basis = None
+        if self.pca_init and self._initialising():
+            basis = _principal_axes(Xs, self.n_components)
         terms = squared_error_terms(
             weight,
             np.square(self.scale_),
@@ -368,6 +371,44 @@ class SpectralCAE(
         self._fit_anomaly_scores(X, ivar)
         self._set_offset(self.score_samples(X, ivar=ivar))
         return self
+
+    def partial_fit(self, X, y=None, ivar=None, *, n_epochs=1):
+        """Continue training on one batch of spectra (out-of-core and streamed training).
+
+        The first call on an unfitted estimator sets the standardisation
+        (``mean_``, ``scale_``) and, with ``pca_init``, the PCA start from this
+        first batch, so make it representative. Each call then trains
+        ``n_epochs`` epochs over the batch, with no validation split, the
+        learning-rate schedule planned over ``max_epochs`` epochs in all the
+        calls (see :class:`~skspectra.training.StreamLRSchedule`), and
+        recalibrates the anomaly scores (noise scale, latent reference set,
+        ``offset_``) on the batch. After :meth:`fit` it continues from the fitted
+        model. :func:`~skspectra.training.fit_in_chunks` drives it over arrays
+        larger than memory.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_wavelengths)
+            A batch of flux, on the wavelength grid of the first batch.
+        y : None
+            Ignored.
+        ivar : array-like of shape (n_samples, n_wavelengths), default=None
+            Inverse variance of ``X`` in flux⁻² (0 = masked), as in :meth:`fit`.
+        n_epochs : int, default=1
+            Epochs over this batch.
+
+        Returns
+        -------
+        self : SpectralCAE
+            The estimator, trained further.
+
+        Raises
+        ------
+        ValueError
+            As :meth:`fit`, and if ``X`` does not have the number of pixels of
+            the first batch or ``n_epochs`` is not a positive int.
+        """
+        return self._partial_fit(self.fit, X, y, ivar, n_epochs=n_epochs)
 
     def score_samples(self, X, ivar=None):
         """Normality score of each spectrum, by the rule ``anomaly_score`` names.

@@ -481,7 +481,7 @@ class SpectralVAE(
         callbacks.append(("objective", ObjectiveLogger(self.beta)))
         if self.kl_warmup_epochs > 0:
             callbacks.append(("kl_warmup", KLWarmup(self.beta, self.kl_warmup_epochs)))
-        if self.n_iter_no_change is not None:
+        if self.n_iter_no_change is not None and not self._in_partial_fit():
             stopper = ValidEarlyStopping(
                 beta=self.beta,
                 monitor="valid_objective",
@@ -571,13 +571,14 @@ class SpectralVAE(
                 "set latent_mean='learned' to train without a PCA start."
             )
         weight = check_ivar(ivar, X)
-        self._fit_standardization(X, weight)
+        if self._initialising():
+            self._fit_standardization(X, weight)
         # chi2 = sum ivar (x - x_hat)^2 = sum (ivar s^2) ((x - m)/s - (x_hat - m)/s)^2:
         # the same in the standardised units the net works in.
         Xs = self._standardize(X, weight)
         weight_s = weight * self.scale_**2
         linear = None
-        if self.pca_init:
+        if self.pca_init and self._initialising():
             linear = _linear_init(Xs, weight_s, self.scale_, self.n_components)
         y_train = np.stack([Xs, weight_s], axis=1)
         self._fit_net(Xs, y_train, loss_terms=self._terms(weight, ivar), linear=linear)
@@ -586,6 +587,43 @@ class SpectralVAE(
         self._fit_residual_scale(X, ivar)
         self._set_offset(self.score_samples(X, ivar=ivar))
         return self
+
+    def partial_fit(self, X, y=None, ivar=None, *, n_epochs=1):
+        """Continue training on one batch of spectra (out-of-core and streamed training).
+
+        The first call on an unfitted estimator sets the standardisation
+        (``mean_``, ``scale_``) and, with ``pca_init``, the PCA start from this
+        first batch, so make it representative. Each call then trains
+        ``n_epochs`` epochs over the batch with no validation split (so
+        ``n_iter_no_change`` does not apply) and a constant learning rate, and
+        recalibrates the latents, the latent mixture, ``pixel_ivar_`` and
+        ``offset_`` on the batch. After :meth:`fit` it continues from the fitted
+        model. :func:`~skspectra.training.fit_in_chunks` drives it over arrays
+        larger than memory.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_wavelengths)
+            A batch of flux, on the wavelength grid of the first batch.
+        y : None
+            Ignored.
+        ivar : array-like of shape (n_samples, n_wavelengths), default=None
+            Inverse variance of ``X`` in flux⁻² (0 = masked), as in :meth:`fit`.
+        n_epochs : int, default=1
+            Epochs over this batch.
+
+        Returns
+        -------
+        self : SpectralVAE
+            The estimator, trained further.
+
+        Raises
+        ------
+        ValueError
+            As :meth:`fit`, and if ``X`` does not have the number of pixels of
+            the first batch or ``n_epochs`` is not a positive int.
+        """
+        return self._partial_fit(self.fit, X, y, ivar, n_epochs=n_epochs)
 
     def _calibrate_latents(self, Xs):
         """Shift and scale each latent to the affine map that minimises the mean training KL.
