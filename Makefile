@@ -5,6 +5,8 @@
 #   make docs         build the documentation site into docs/_build/html (warnings are errors)
 #   make bench        run every benchmark and write benchmarks/results/*.json (see benchmarks/)
 #   make bench-quick  the same, smaller (a smoke run; results under benchmarks/results/quick/)
+#   make gpu-check    on a machine with a CUDA GPU: the CUDA tests, Gaia XP training and scoring
+#                     speed on the GPU; writes gpu_check.json (scripts/gpu_check.py --dry-run on CPU)
 # torch==2.13.0 is installed first: on our machines it is a CPU wheel that lies on disk.
 
 VENV   ?= .venv
@@ -13,7 +15,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.skspectra-installed
 DATA   := $(VENV)/.skspectra-data
 
-.PHONY: anomalies test test-all docs install install-data bench bench-quick clean-venv
+.PHONY: anomalies test test-all docs install install-data bench bench-quick gpu-check clean-venv
 
 install: $(STAMP)
 
@@ -48,9 +50,13 @@ docs: $(STAMP)
 
 bench: $(DATA)
 	$(BIN)/python -m benchmarks run
+	$(BIN)/python -m benchmarks report
 
 bench-quick: $(DATA)
 	$(BIN)/python -m benchmarks run --quick
+
+gpu-check: $(DATA)
+	$(BIN)/python scripts/gpu_check.py --output gpu_check.json
 
 clean-venv:
 	rm -rf $(VENV)
