@@ -8,6 +8,8 @@ from scipy.ndimage import gaussian_filter1d
 from scipy.optimize import least_squares
 from sklearn.utils import Bunch
 
+from ..spectra._outlier import robust_sigma
+
 __all__ = ["refine_components", "select_components"]
 
 # Narrowest line the refinement may fit, in channels: below it a "line" is one pixel.
@@ -48,7 +50,7 @@ def _start_inside(theta0, lo, hi):
 
 def _robust_noise(y):
     """White-noise sigma of ``y`` from its first differences (MAD), barely biased by lines."""
-    noise = 1.4826 * np.median(np.abs(np.diff(y))) / np.sqrt(2) if y.size > 2 else 0.0
+    noise = robust_sigma(np.diff(y), about_zero=True) / np.sqrt(2) if y.size > 2 else 0.0
     floor = 1e-12 * max(float(np.max(np.abs(y), initial=0.0)), 1e-300)
     return max(noise, floor)
 
