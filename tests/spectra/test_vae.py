@@ -61,9 +61,19 @@ def test_loss_is_per_spectrum_sum_and_stays_finite():
     assert loss.last_kl == 0.0 and loss.last_nll == pytest.approx(15.0)
 
 
-def test_rescale_latents_keeps_output_and_moves_posterior():
+@pytest.mark.parametrize("path", ["conv", "linear", "linear_fixed_mean"])
+def test_rescale_latents_keeps_output_and_moves_posterior(path):
     torch.manual_seed(0)
-    module = ConvVAE1d(30, 3, n_filters=4, depth=2).eval()
+    linear = {}
+    if path != "conv":  # a linear path, as SpectralVAE's PCA start builds; learn_mean=False
+        # (latent_mean='pca', the default) takes the posterior mean from it alone
+        linear = dict(linear_encoder=torch.randn(3, 30), linear_decoder=torch.randn(30, 3))
+        linear["learn_mean"] = path == "linear"
+    module = ConvVAE1d(30, 3, n_filters=4, depth=2, **linear)
+    with torch.no_grad():  # weights as after training: the PCA start zeroes the heads
+        for p in module.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    module.eval()
     x = torch.randn(5, 30)
     before_x, before_mean, before_logvar = (t.detach().clone() for t in module(x))
     shift, scale = torch.tensor([0.5, -1.0, 2.0]), torch.tensor([2.0, 0.5, 3.0])
