@@ -155,11 +155,12 @@ class ConvVAE1d(nn.Module):
                 f"{n_features}) and linear_decoder ({n_features}, {k}); got "
                 f"{tuple(enc.shape)} and {tuple(dec.shape)}."
             )
-        self.linear_encoder = nn.Linear(n_features, k)
+        self.linear_encoder = nn.Linear(n_features, k, bias=False)
         self.linear_decoder = nn.Linear(k, n_features)
         self.linear_encoder.weight.copy_(enc)
-        self.linear_encoder.bias.zero_()  # fixed: the offset rescale_latents sets
-        self.linear_encoder.bias.requires_grad_(False)
+        # A fixed offset, which rescale_latents sets (added here, not by nn.Linear, so as not
+        # to draw from the random stream that initialises the rest of the module).
+        self.linear_encoder.bias = nn.Parameter(torch.zeros(k), requires_grad=False)
         self.linear_decoder.weight.copy_(dec)
         self.linear_decoder.bias.zero_()
         for layer in (self.encoder.head, self.decoder.out):
