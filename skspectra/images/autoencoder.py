@@ -23,7 +23,8 @@ __all__ = ["ImageAutoencoder"]
 
 
 def _masked_robust_scale(residuals, good):
-    """Per-pixel robust spread (:func:`~skspectra.spectra._outlier.robust_sigma`) of ``residuals`` over the samples where ``good``.
+    """Per-pixel robust spread (:func:`~skspectra.spectra._outlier.robust_sigma`) of ``residuals``
+    over the samples where ``good``.
 
     Without masked pixels this is :func:`skspectra.spectra._outlier.robust_scale`; with them,
     the same statistic over each pixel's unmasked values (a pixel masked everywhere gets the

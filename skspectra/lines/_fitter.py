@@ -497,7 +497,11 @@ class GaussianLineFitter(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin,
             raise ValueError("Every line present in y (amplitude != 0) needs a sigma > 0.")
         amplitudes = comps[:, :, 0][present]
         self.amplitude_sign_ = (
-            "positive" if np.all(amplitudes > 0) else "negative" if np.all(amplitudes < 0) else "any"
+            "positive"
+            if np.all(amplitudes > 0)
+            else "negative"
+            if np.all(amplitudes < 0)
+            else "any"
         )
         scale = _spectrum_scale(X)
         p = np.stack(

@@ -5,9 +5,8 @@ higher for more normal spectra, ``decision_function = score_samples -
 offset_`` and ``predict`` returns +1 for inliers and -1 for outliers.
 """
 
-from numbers import Real
-
 import warnings
+from numbers import Real
 
 import numpy as np
 from scipy.stats import median_abs_deviation

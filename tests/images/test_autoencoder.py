@@ -91,9 +91,9 @@ def test_pipeline_with_standard_scaler(images):
 def test_grid_search_prefers_the_model_that_reconstructs(images):
     """``score`` ranks models for a search: a learning rate that trains beats one that
     leaves the network at its random start, on held-out folds."""
-    search = GridSearchCV(
-        ImageAutoencoder(max_epochs=3, **SMALL), {"lr": [1e-9, 5e-3]}, cv=2
-    ).fit(images)
+    search = GridSearchCV(ImageAutoencoder(max_epochs=3, **SMALL), {"lr": [1e-9, 5e-3]}, cv=2).fit(
+        images
+    )
     assert search.best_params_["lr"] == 5e-3
     untrained, trained = search.cv_results_["mean_test_score"]
     assert trained > untrained  # (measured: -0.029 against -0.040)

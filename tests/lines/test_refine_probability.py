@@ -1,4 +1,4 @@
-"""Refined lines: their own probabilities, the threshold, and the amplitude sign (issue 16, item 3)."""
+"""Refined lines: their own probabilities, the threshold, the amplitude sign (issue 16, item 3)."""
 
 import copy
 
@@ -127,9 +127,7 @@ def test_refine_components_amplitude_sign():
         refine_components(y, EMISSION_AND_DIP, amplitude_sign="emission")
 
 
-@pytest.mark.parametrize(
-    "flip, expected", [(1.0, "positive"), (-1.0, "negative"), (None, "any")]
-)
+@pytest.mark.parametrize("flip, expected", [(1.0, "positive"), (-1.0, "negative"), (None, "any")])
 def test_amplitude_sign_follows_the_training_lines(flip, expected):
     X, y, _ = make_gaussian_spectra(20, N, n_components=(1, 2), return_params=True, random_state=0)
     if flip is None:

@@ -156,7 +156,7 @@ def test_pipeline_with_scaler_and_ivar_routing(toy_spectra, monkeypatch):
     monkeypatch.setattr(SpectralCAE, "fit", spy)
     pipe = make_pipeline(StandardScaler(), SpectralCAE(max_epochs=2, **SMALL))
     pipe.fit(flux, spectralcae__ivar=ivar)
-    (X_seen, ivar_seen), = seen
+    ((X_seen, ivar_seen),) = seen
     np.testing.assert_array_equal(ivar_seen, ivar)
     np.testing.assert_allclose(X_seen, StandardScaler().fit_transform(flux))  # scaled flux
     assert pipe.transform(flux).shape == (len(flux), 4)

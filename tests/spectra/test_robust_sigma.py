@@ -62,7 +62,9 @@ def test_latent_density_spread_is_unchanged(residuals):
 
 
 def test_line_noise_is_unchanged():
-    y = np.random.default_rng(2).normal(0.0, 0.3, 200) + np.exp(-0.5 * (np.arange(200) - 90) ** 2 / 9)
+    y = np.random.default_rng(2).normal(0.0, 0.3, 200) + np.exp(
+        -0.5 * (np.arange(200) - 90) ** 2 / 9
+    )
     old = OLD * np.median(np.abs(np.diff(y))) / np.sqrt(2)
     # 1.4826 was rounded: the same to 4e-6 relative
     assert _robust_noise(y) == pytest.approx(old, rel=1e-5)
