@@ -83,7 +83,9 @@ class GaussianLineFitter(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin,
         A spectrum has more than ``k`` lines when the network's probability of
         that is at least ``threshold`` (0.5 would be the median of the
         count). 0.7 scored best of 0.4-0.7 on ``preset='wide'`` spectra
-        (F1 0.884 against 0.862 at 0.5).
+        (F1 0.884 against 0.862 at 0.5), without refinement. With
+        ``refine=True`` the same rule applies to the refinement's posterior
+        probabilities (see Notes): no line below ``threshold`` is listed.
     kernel_sizes : tuple of int, default=(3, 9, 27)
         Kernel sizes of the parallel convolutions of each block, in
         channels (odd). After ``b`` blocks a kernel spans ``2**b`` times more
