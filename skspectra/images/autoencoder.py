@@ -1,6 +1,5 @@
 """ImageAutoencoder: a convolutional (optionally U-Net) image autoencoder and its anomaly scores."""
 
-import warnings
 from numbers import Integral
 
 import numpy as np
@@ -13,9 +12,9 @@ from ..base import NeuralEstimatorMixin
 from ..nn import ImageAutoencoder2d, WeightedBinaryCrossEntropy, WeightedSquaredError
 from ..spectra._outlier import (
     CONTAMINATION_CONSTRAINT,
-    MAD_TO_SIGMA,
     ContaminationMixin,
     robust_scale,
+    robust_sigma,
 )
 from ._augment import RandomDihedral
 from ._input import ImageInputMixin
@@ -24,7 +23,8 @@ __all__ = ["ImageAutoencoder"]
 
 
 def _masked_robust_scale(residuals, good):
-    """Per-pixel robust spread (1.4826 × MAD) of ``residuals`` over the samples where ``good``.
+    """Per-pixel robust spread (:func:`~skspectra.spectra._outlier.robust_sigma`) of ``residuals``
+    over the samples where ``good``.
 
     Without masked pixels this is :func:`skspectra.spectra._outlier.robust_scale`; with them,
     the same statistic over each pixel's unmasked values (a pixel masked everywhere gets the
@@ -33,11 +33,8 @@ def _masked_robust_scale(residuals, good):
     if np.all(good):
         return robust_scale(residuals, axis=0)
     r = np.where(good, residuals, np.nan)
-    with warnings.catch_warnings():  # a pixel masked in every image: its scale is the floor
-        warnings.simplefilter("ignore", RuntimeWarning)
-        med = np.nanmedian(r, axis=0, keepdims=True)
-        scale = MAD_TO_SIGMA * np.nanmedian(np.abs(r - med), axis=0)
-    scale = np.nan_to_num(scale, nan=0.0)
+    # a pixel masked in every image gives NaN, and its scale is the floor
+    scale = np.nan_to_num(robust_sigma(r, axis=0, ignore_nan=True), nan=0.0)
     positive = scale[scale > 0]
     floor = 1e-6 * np.median(positive) if positive.size else 1e-12
     return np.maximum(scale, max(floor, 1e-12))

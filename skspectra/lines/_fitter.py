@@ -83,7 +83,9 @@ class GaussianLineFitter(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin,
         A spectrum has more than ``k`` lines when the network's probability of
         that is at least ``threshold`` (0.5 would be the median of the
         count). 0.7 scored best of 0.4-0.7 on ``preset='wide'`` spectra
-        (F1 0.884 against 0.862 at 0.5).
+        (F1 0.884 against 0.862 at 0.5), without refinement. With
+        ``refine=True`` the same rule applies to the refinement's posterior
+        probabilities (see Notes): no line below ``threshold`` is listed.
     kernel_sizes : tuple of int, default=(3, 9, 27)
         Kernel sizes of the parallel convolutions of each block, in
         channels (odd). After ``b`` blocks a kernel spans ``2**b`` times more
@@ -132,6 +134,14 @@ class GaussianLineFitter(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin,
         blended lines from trading flux freely (``(0.5, 1.0, 0.3)`` gave the
         best matched R² on held-out synthetic spectra in
         ``benchmarks/bench_lines.py``). None fits by plain least squares.
+    amplitude_sign : {'auto', 'positive', 'negative', 'any'}, default='auto'
+        With ``refine=True``, the sign the refined amplitudes must have (a
+        bound of the least squares): ``'positive'`` for emission lines,
+        ``'negative'`` for absorption lines, ``'any'`` for none (each line
+        keeps the sign of the network's guess). ``'auto'`` follows the
+        training lines: ``'positive'`` if all their amplitudes were
+        positive, ``'negative'`` if all were negative, ``'any'`` otherwise
+        (``amplitude_sign_``). Like ``refine``, it acts at prediction time.
     max_epochs : int, default=30
         Training epochs.
     batch_size : int, default=64
@@ -186,6 +196,10 @@ class GaussianLineFitter(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin,
         How ``y`` was read in ``fit`` (see Notes).
     n_outputs_ : int
         Number of columns of ``y``.
+    amplitude_sign_ : {'positive', 'negative', 'any'}
+        Gaussian targets only: the sign of all the training amplitudes
+        (``'any'`` when they had both signs), which
+        ``amplitude_sign='auto'`` imposes on the refinement.
     target_loc_, target_scale_ : ndarray
         Standardisation of the targets the network learns: of
         (amplitude / spectrum RMS, mean, ln sigma) over the present training
@@ -229,9 +243,15 @@ class GaussianLineFitter(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin,
     **Refinement.** With ``refine=True`` each spectrum is fitted by
     :func:`~skspectra.lines.select_components`: least squares from the
     network's ``K`` lines with a ``refine_continuum`` polynomial, then
-    ``K - 1`` and ``K + 1`` lines, keeping the lowest BIC (minus twice the
+    ``K - 1`` and ``K + 1`` lines, each scored by its BIC (minus twice the
     log of the network's probability of that count, with
-    ``refine_n_components='bic_prior'``).
+    ``refine_n_components='bic_prior'``). Each refined line then carries
+    its own probability, from these scores: the posterior probability that
+    the spectrum has more than ``j`` lines, for the line ranked ``j`` by
+    significance; the fit kept has the most lines that all reach
+    ``threshold``. With ``refine_n_components='fixed'`` each line keeps the
+    network's probability. The amplitudes keep the sign that
+    ``amplitude_sign`` sets.
 
     **Permutation (slot head).** Lines are unordered, the network's slots are not. The
     targets are put in canonical order, by increasing mean, so slot ``k``
@@ -317,6 +337,7 @@ class GaussianLineFitter(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin,
         "refine_n_components": [StrOptions({"bic", "bic_prior", "fixed"})],
         "refine_continuum": [StrOptions({"linear", "constant"}), None],
         "refine_prior": ["array-like", None],
+        "amplitude_sign": [StrOptions({"auto", "positive", "negative", "any"})],
         "lr_schedule": [StrOptions({"cosine", "constant"})],
     }
 
@@ -337,6 +358,7 @@ class GaussianLineFitter(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin,
         refine_n_components="bic_prior",
         refine_continuum="linear",
         refine_prior=None,
+        amplitude_sign="auto",
         max_epochs=30,
         batch_size=64,
         lr=2e-3,
@@ -364,6 +386,7 @@ class GaussianLineFitter(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin,
         self.refine_n_components = refine_n_components
         self.refine_continuum = refine_continuum
         self.refine_prior = refine_prior
+        self.amplitude_sign = amplitude_sign
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -512,6 +535,14 @@ class GaussianLineFitter(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin,
         present = comps[:, :, 0] != 0
         if np.any(present & (comps[:, :, 2] <= 0)):
             raise ValueError("Every line present in y (amplitude != 0) needs a sigma > 0.")
+        amplitudes = comps[:, :, 0][present]
+        self.amplitude_sign_ = (
+            "positive"
+            if np.all(amplitudes > 0)
+            else "negative"
+            if np.all(amplitudes < 0)
+            else "any"
+        )
         scale = _spectrum_scale(X)
         p = np.stack(
             [
@@ -598,6 +629,7 @@ class GaussianLineFitter(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin,
                         None if weight is None else weight[i],
                         prior_width=self.refine_prior,
                         continuum=self.refine_continuum,
+                        amplitude_sign=self._amplitude_sign(),
                     )
             else:
                 self._select(X, weight, lines, probability, detected, errors)
@@ -611,9 +643,13 @@ class GaussianLineFitter(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin,
             errors[~detected] = 0.0
         return lines, probability, detected, errors
 
+    def _amplitude_sign(self):
+        return self.amplitude_sign_ if self.amplitude_sign == "auto" else self.amplitude_sign
+
     def _select(self, X, weight, lines, probability, detected, errors):
-        """Refine each spectrum's lines and choose their number; fills the arrays in place."""
-        prior = probability if self.refine_n_components == "bic_prior" else None
+        """Refine each spectrum's lines and choose their number; fills the arrays in place,
+        each line with its own probability (see ``select_components``)."""
+        prior = probability.copy() if self.refine_n_components == "bic_prior" else None
         for i in range(len(X)):
             out = select_components(
                 X[i],
@@ -623,10 +659,13 @@ class GaussianLineFitter(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin,
                 continuum=self.refine_continuum,
                 count_probability=None if prior is None else prior[i],
                 prior_width=self.refine_prior,
+                threshold=self.threshold,
+                amplitude_sign=self._amplitude_sign(),
             )
             n = out.n_components
-            lines[i], errors[i] = 0.0, 0.0
+            lines[i], errors[i], probability[i] = 0.0, 0.0, 0.0
             lines[i, :n], errors[i, :n] = out.components, out.errors
+            probability[i, :n] = out.probability
             detected[i] = np.arange(self.max_components) < n
 
     def predict(self, X, ivar=None, return_std=False):
@@ -698,9 +737,11 @@ class GaussianLineFitter(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin,
             ``probability`` (that the line exists: with the dense head, the
             count head's probability that there are more than ``j`` lines for
             the line ranked ``j`` by the heatmap; with the slot head, the
-            existence head's), and with ``refine=True`` their one-sigma uncertainties
-            ``amplitude_err``, ``mean_err``, ``sigma_err``. Spectra with no
-            detected line have no row; ``groupby("spectrum")`` splits it.
+            existence head's; with ``refine=True``, that of the refined line
+            itself, see Notes; always at least ``threshold``), and with
+            ``refine=True`` their one-sigma uncertainties ``amplitude_err``,
+            ``mean_err``, ``sigma_err``. Spectra with no detected line have
+            no row; ``groupby("spectrum")`` splits it.
 
         Raises
         ------
@@ -734,7 +775,7 @@ class GaussianLineFitter(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin,
         Returns
         -------
         n_components : ndarray of shape (n_samples,), int
-            Number of slots whose existence probability is >= 0.5, or with
+            Number of slots whose existence probability is >= ``threshold``, or with
             ``refine=True`` the number the refinement chose (see
             ``refine_n_components``).
 

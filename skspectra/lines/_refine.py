@@ -8,11 +8,14 @@ from scipy.ndimage import gaussian_filter1d
 from scipy.optimize import least_squares
 from sklearn.utils import Bunch
 
+from ..spectra._outlier import robust_sigma
+
 __all__ = ["refine_components", "select_components"]
 
 # Narrowest line the refinement may fit, in channels: below it a "line" is one pixel.
 _MIN_SIGMA = 0.3
 _CONTINUUM_TERMS = {None: 0, "none": 0, "constant": 1, "linear": 2}
+_AMPLITUDE_SIGNS = ("positive", "negative", "any")
 
 
 def _model_and_jacobian(theta, x):
@@ -27,13 +30,38 @@ def _model_and_jacobian(theta, x):
     return (a * g).sum(axis=0), jac
 
 
-def _bounds(theta0, x):
-    """Amplitudes keep their sign; means stay within half a channel span of the grid."""
+def _check_amplitude_sign(amplitude_sign):
+    if amplitude_sign not in _AMPLITUDE_SIGNS:
+        raise ValueError(
+            f"amplitude_sign must be 'positive' (emission lines), 'negative' (absorption "
+            f"lines) or 'any', got {amplitude_sign!r}."
+        )
+    return amplitude_sign
+
+
+def _signed_start(components, amplitude_sign):
+    """A first guess whose amplitudes have the sign ``amplitude_sign`` asks for (|a| flipped)."""
+    components = np.array(components, dtype=np.float64).reshape(-1, 3)
+    if amplitude_sign == "positive":
+        components[:, 0] = np.abs(components[:, 0])
+    elif amplitude_sign == "negative":
+        components[:, 0] = -np.abs(components[:, 0])
+    return components
+
+
+def _bounds(theta0, x, amplitude_sign="any"):
+    """Bounds of ``least_squares``: amplitudes of the sign ``amplitude_sign`` (``'any'``:
+    each keeps the sign of its first guess), means within half a channel span of the grid."""
     k = theta0.size // 3
     span = x[-1] - x[0] if x.size > 1 else 1.0
     lo = np.tile([0.0, x[0] - 0.5 * span, _MIN_SIGMA], k)
     hi = np.tile([np.inf, x[-1] + 0.5 * span, max(2.0 * span, 2 * _MIN_SIGMA)], k)
-    negative = theta0[0::3] < 0
+    if amplitude_sign == "positive":
+        negative = np.zeros(k, dtype=bool)
+    elif amplitude_sign == "negative":
+        negative = np.ones(k, dtype=bool)
+    else:
+        negative = theta0[0::3] < 0
     lo[0::3] = np.where(negative, -np.inf, 0.0)
     hi[0::3] = np.where(negative, 0.0, np.inf)
     return lo, hi
@@ -48,7 +76,7 @@ def _start_inside(theta0, lo, hi):
 
 def _robust_noise(y):
     """White-noise sigma of ``y`` from its first differences (MAD), barely biased by lines."""
-    noise = 1.4826 * np.median(np.abs(np.diff(y))) / np.sqrt(2) if y.size > 2 else 0.0
+    noise = robust_sigma(np.diff(y), about_zero=True) / np.sqrt(2) if y.size > 2 else 0.0
     floor = 1e-12 * max(float(np.max(np.abs(y), initial=0.0)), 1e-300)
     return max(noise, floor)
 
@@ -84,7 +112,8 @@ class _Problem:
     χ² and the matched-filter gains are in units of the noise variance.
     """
 
-    def __init__(self, y, ivar, x, continuum):
+    def __init__(self, y, ivar, x, continuum, amplitude_sign="any"):
+        self.amplitude_sign = _check_amplitude_sign(amplitude_sign)
         self.x_full = np.arange(y.size, dtype=np.float64) if x is None else np.asarray(x, float)
         weight = np.ones_like(y) if ivar is None else np.asarray(ivar, dtype=np.float64)
         self.used = used = weight > 0
@@ -111,14 +140,14 @@ class _Problem:
 
     def fit(self, components, coef0, prior=None, prior_centre=None):
         """Least squares from ``components`` (k, 3) and continuum ``coef0``; a result Bunch."""
-        components = np.asarray(components, dtype=np.float64).reshape(-1, 3)
+        components = _signed_start(components, self.amplitude_sign)
         k = components.shape[0]
         sw = self.noise_weighted() if prior is not None else self.sw
         if k == 0:
             coef = self.linear_continuum(components)
             resid = sw * (self.basis @ coef - self.y) if self.n_terms else -sw * self.y
             return self._result(components, coef, resid, None)
-        lo, hi = _bounds(components.ravel(), self.x_full)
+        lo, hi = _bounds(components.ravel(), self.x_full, self.amplitude_sign)
         lo = np.concatenate([lo, np.full(self.n_terms, -np.inf)])
         hi = np.concatenate([hi, np.full(self.n_terms, np.inf)])
         theta0 = _start_inside(np.concatenate([components.ravel(), coef0]), lo, hi)
@@ -211,10 +240,13 @@ class _Problem:
             # (gaussian_filter1d's kernel sums to 1; g² is a Gaussian of sigma s / √2).
             num = gaussian_filter1d(w * r, s, mode="constant") * (s * np.sqrt(2 * np.pi))
             den = gaussian_filter1d(w, s / np.sqrt(2), mode="constant") * (s * np.sqrt(np.pi))
+            allowed = den > 0
+            if self.amplitude_sign != "any":  # the new line's amplitude is num / den
+                allowed &= num > 0 if self.amplitude_sign == "positive" else num < 0
             with np.errstate(divide="ignore", invalid="ignore"):
-                gain = np.where(den > 0, num**2 / den, 0.0)
+                gain = np.where(allowed, num**2 / den, 0.0)
             j = int(np.argmax(gain))
-            if gain[j] > best_gain:
+            if gain[j] > best_gain and allowed[j]:
                 best_gain = float(gain[j])
                 best = np.array([[num[j] / den[j], self.x_full[j], s]])
         return best, best_gain
@@ -227,7 +259,9 @@ def _default_sigmas(x):
     return step * np.sqrt(2.0) ** np.arange(0, int(np.log2(top / step) * 2) + 1)
 
 
-def refine_components(y, components, ivar=None, x=None, prior_width=None, continuum=None):
+def refine_components(
+    y, components, ivar=None, x=None, prior_width=None, continuum=None, amplitude_sign="any"
+):
     r"""Fit a sum of Gaussians to one spectrum by weighted least squares, from a first guess.
 
     Parameters
@@ -253,6 +287,13 @@ def refine_components(y, components, ivar=None, x=None, prior_width=None, contin
         A polynomial continuum fitted at the same time as the lines (its
         coefficients are not returned). None fits the lines alone, on a
         zero baseline.
+    amplitude_sign : {'positive', 'negative', 'any'}, default='any'
+        Sign of the fitted amplitudes: ``'positive'`` for emission lines,
+        ``'negative'`` for absorption lines (the ``negamp`` option of
+        pyspeckit's Gaussian fitter); a first guess of the other sign starts
+        at its absolute value. ``'any'`` imposes no sign: each line keeps the
+        sign of its first guess (it cannot cross zero, where its mean and
+        sigma would be undefined).
 
     Returns
     -------
@@ -267,8 +308,8 @@ def refine_components(y, components, ivar=None, x=None, prior_width=None, contin
     Raises
     ------
     ValueError
-        If ``prior_width`` is not three positive numbers or ``continuum`` is
-        not one of the options.
+        If ``prior_width`` is not three positive numbers, or ``continuum`` or
+        ``amplitude_sign`` is not one of the options.
 
     See Also
     --------
@@ -277,9 +318,9 @@ def refine_components(y, components, ivar=None, x=None, prior_width=None, contin
     Notes
     -----
     Uses :func:`scipy.optimize.least_squares` (trust-region reflective,
-    analytic Jacobian). Amplitudes keep the sign of their first guess,
-    sigmas stay above 0.3 channels, and means within half the window's span
-    of its edges.
+    analytic Jacobian), whose bounds hold the amplitudes to their sign (see
+    ``amplitude_sign``), sigmas above 0.3 channels, and means within half
+    the window's span of its edges.
 
     **Prior.** Blended lines are nearly degenerate: flux can move between
     them at almost no cost in χ², and plain least squares then lands, now
@@ -293,14 +334,14 @@ def refine_components(y, components, ivar=None, x=None, prior_width=None, contin
     \sqrt 2` (robust to the lines), and the errors are those of the
     posterior, :math:`(J^T W J + \mathrm{diag}(\tau^{-2}))^{-1}`.
     """
-    components = np.asarray(components, dtype=np.float64).reshape(-1, 3)
+    components = _signed_start(components, _check_amplitude_sign(amplitude_sign))
     k = components.shape[0]
     n_terms = _continuum_terms(continuum)
     prior = None if prior_width is None else _prior_scale(components, prior_width)
     if k == 0:
         return np.empty((0, 3)), np.empty((0, 3))
     y = np.asarray(y, dtype=np.float64)
-    problem = _Problem(y, ivar, x, continuum)
+    problem = _Problem(y, ivar, x, continuum, amplitude_sign)
     coef0 = problem.linear_continuum(components) if n_terms else np.empty(0)
     result = problem.fit(components, coef0, prior, components)
     return result.components, problem.errors(result, prior)
@@ -318,6 +359,26 @@ def _count_log_prior(probability):
     return np.log(p)
 
 
+def _at_least(criterion):
+    """``P(K >= k)`` as a function of ``k``, from the criterion of each number of lines tried
+    (``exp(-criterion / 2)`` normalised: the BIC approximation of their posterior)."""
+    counts = np.array(sorted(criterion))
+    values = np.array([criterion[k] for k in counts])
+    posterior = np.exp(-0.5 * (values - values.min()))
+    posterior /= posterior.sum()
+    return lambda k: 1.0 if k <= counts[0] else float(posterior[counts >= k].sum())
+
+
+def _line_probability(components, errors, at_least):
+    """Probability of each line of a fit: ``P(K > j)`` for the line ranked ``j`` by Wald
+    statistic ``(a / σ_a)²`` (undefined errors rank last)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        wald = np.where(np.isfinite(errors[:, 0]), (components[:, 0] / errors[:, 0]) ** 2, 0.0)
+    rank = np.empty(len(wald), dtype=int)
+    rank[np.argsort(-wald, kind="stable")] = np.arange(len(wald))
+    return np.array([at_least(j + 1) for j in rank], dtype=np.float64)
+
+
 def select_components(
     y,
     components,
@@ -330,6 +391,8 @@ def select_components(
     prior_width=None,
     search="local",
     fast=True,
+    threshold=None,
+    amplitude_sign="any",
 ):
     r"""Fit Gaussian lines to one spectrum, choosing their number by BIC.
 
@@ -372,12 +435,22 @@ def select_components(
     fast : bool, default=True
         With ``search='local'``, skip fits whose outcome is clear (see
         Notes).
+    threshold : float in (0, 1) or None, default=None
+        None keeps the number of lines of lowest criterion (the most
+        probable number). A float keeps the most lines ``k`` such that the
+        probability of at least ``k`` lines is at least ``threshold``, so
+        that every line kept has a ``probability`` of at least
+        ``threshold`` (see Notes).
+    amplitude_sign : {'positive', 'negative', 'any'}, default='any'
+        Sign of the amplitudes, as for :func:`refine_components`; with a
+        sign, a line added by the search has that sign too.
 
     Returns
     -------
     result : sklearn.utils.Bunch
         ``components`` (n, 3) and ``errors`` (n, 3) of the chosen fit, by
-        increasing mean; ``continuum``, its polynomial coefficients in
+        increasing mean; ``probability`` (n,), the probability that each of
+        these lines exists (see Notes); ``continuum``, its polynomial coefficients in
         ``t = (x - centre) / half-width``; ``n_components``; ``criterion``,
         a dict from each tried number of lines to its criterion value;
         ``n_fits``, the number of non-linear fits made.
@@ -385,7 +458,8 @@ def select_components(
     Raises
     ------
     ValueError
-        If ``search`` or ``continuum`` is not one of the options.
+        If ``search``, ``continuum`` or ``amplitude_sign`` is not one of the
+        options, or ``threshold`` is not in (0, 1).
 
     Notes
     -----
@@ -409,15 +483,27 @@ def select_components(
     :math:`2 |B|`; ``K + 1`` is not fitted when the best new line of the
     matched filter lowers χ² by less than :math:`B / 2`.
 
+    **Line probabilities.** ``exp(-criterion / 2)``, normalised over the
+    numbers of lines tried, is the BIC approximation of the posterior
+    probability of each number of lines [1]_, with ``count_probability`` as
+    its prior (a flat prior without). The line ranked ``j`` (from 0) by its
+    Wald statistic :math:`(a / \sigma_a)^2` in the chosen fit gets the
+    posterior probability of more than ``j`` lines: the fit of one line
+    fewer is the fit without the weakest line. A number of lines the search
+    did not try (with ``fast=True``, because its outcome was clear) counts
+    as improbable, so a line may get a probability of 1.
+
     References
     ----------
     .. [1] Schwarz, G. 1978, Ann. Stat. 6, 461, "Estimating the dimension of a model".
     """
     if search not in ("local", "forward"):
         raise ValueError(f"search must be 'local' or 'forward', got {search!r}.")
+    if threshold is not None and not 0 < threshold < 1:
+        raise ValueError(f"threshold must be a probability in (0, 1) or None, got {threshold!r}.")
     y = np.asarray(y, dtype=np.float64)
-    components = np.asarray(components, dtype=np.float64).reshape(-1, 3)
-    problem = _Problem(y, ivar, x, continuum)
+    components = _signed_start(components, _check_amplitude_sign(amplitude_sign))
+    problem = _Problem(y, ivar, x, continuum, amplitude_sign)
     sigmas = _default_sigmas(problem.x_full)
     log_prior = None if count_probability is None else _count_log_prior(count_probability)
     line_cost = 3 * np.log(problem.n)
@@ -449,6 +535,8 @@ def select_components(
 
     def grow(k):
         new, gain = problem.best_new_line(fits[k], sigmas)
+        if new is None:  # no line of the allowed sign fits the residual
+            return None, True
         # One line more pays if it lowers χ² by more than this.
         break_even = line_cost + prior_odds(k + 1, k)
         return np.vstack([fits[k].components, new]), gain < 0.5 * break_even
@@ -472,6 +560,8 @@ def select_components(
     if search == "forward":
         for k in range(k0, max_components):
             comps, _ = grow(k)
+            if comps is None:
+                break
             score(k + 1, fit_from(comps, fits[k].continuum))
     else:
         # Hill-climb on the number of lines: fit both neighbours of the best so far (each
@@ -485,19 +575,25 @@ def select_components(
                     continue
                 expanded.add((best, direction))
                 comps, clear = shrink(best) if direction < 0 else grow(best)
-                if not (fast and clear):
+                if comps is not None and not (fast and clear):
                     score(k, fit_from(comps, fits[best].continuum))
             new_best = min(crit, key=crit.get)
             if new_best == best:
                 break
             best = new_best
-    best = min(crit, key=crit.get)
+    at_least = _at_least(crit)
+    if threshold is None:
+        best = min(crit, key=crit.get)
+    else:
+        best = max(k for k in crit if at_least(k) >= threshold)
     chosen = fits[best]
-    order = np.argsort(chosen.components[:, 1], kind="stable")
     errors = problem.errors(chosen, chosen.prior)
+    probability = _line_probability(chosen.components, errors, at_least)
+    order = np.argsort(chosen.components[:, 1], kind="stable")
     return Bunch(
         components=chosen.components[order],
         errors=errors[order],
+        probability=probability[order],
         continuum=chosen.continuum,
         n_components=int(best),
         criterion=crit,

@@ -102,7 +102,8 @@ class ConvVAE1d(nn.Module):
         encoder's log-variance output), used with the linear path.
     learn_mean : bool, default=True
         With a linear path, False makes the posterior mean the linear path
-        alone, ``mean = A x``, with ``A`` fixed: the latents stay the
+        alone, ``mean = A x + a``, with ``A`` and ``a`` fixed (``a`` is 0
+        until :meth:`rescale_latents` moves it): the latents stay the
         projection they started as (whitened principal components), while
         the convolutions learn the posterior widths and the decoder.
 
@@ -157,6 +158,9 @@ class ConvVAE1d(nn.Module):
         self.linear_encoder = nn.Linear(n_features, k, bias=False)
         self.linear_decoder = nn.Linear(k, n_features)
         self.linear_encoder.weight.copy_(enc)
+        # A fixed offset, which rescale_latents sets (added here, not by nn.Linear, so as not
+        # to draw from the random stream that initialises the rest of the module).
+        self.linear_encoder.bias = nn.Parameter(torch.zeros(k), requires_grad=False)
         self.linear_decoder.weight.copy_(dec)
         self.linear_decoder.bias.zero_()
         for layer in (self.encoder.head, self.decoder.out):
@@ -185,9 +189,11 @@ class ConvVAE1d(nn.Module):
     def rescale_latents(self, shift, scale):
         """Re-express the latents as ``z' = (z - shift) / scale``, keeping the model's output.
 
-        The map is folded into the encoder's head (means shift and scale, log-variances move
-        by ``-2 log(scale)``) and into the decoder's first, linear, layer, so ``decode`` of
-        the new posterior mean gives exactly the spectrum it gave before.
+        The map is folded into the encoder (means shift and scale, log-variances move by
+        ``-2 log(scale)``; the shift goes into the bias of the convolutional head, or with
+        ``learn_mean=False``, whose posterior mean is the linear path alone, into the linear
+        path's) and into the decoder's first, linear, layers, so ``decode`` of the new
+        posterior mean gives exactly the spectrum it gave before.
 
         Parameters
         ----------
@@ -200,10 +206,15 @@ class ConvVAE1d(nn.Module):
         k = self.n_components
         head = self.encoder.head
         head.weight[:k] /= scale[:, None]
-        head.bias[:k] = (head.bias[:k] - shift) / scale
+        head.bias[:k] /= scale
         head.bias[k:] -= 2.0 * torch.log(scale)
+        offset = head.bias[:k]
         if self.linear_encoder is not None:
             self.linear_encoder.weight /= scale[:, None]
+            self.linear_encoder.bias /= scale
+            if not self.learn_mean:  # the head's mean is not used: shift the linear path
+                offset = self.linear_encoder.bias
+        offset -= shift / scale
         dec_layers = [self.decoder.head]
         if self.linear_decoder is not None:
             dec_layers.append(self.linear_decoder)

@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import StandardScaler
 
-from ._outlier import MAD_TO_SIGMA
+from ._outlier import robust_sigma
 
 __all__ = ["LatentDensityMixin", "N_LATENT_NEIGHBORS"]
 
@@ -24,7 +24,7 @@ SELF_TOLERANCE = 1e-4
 
 def _centre_spread(values):
     centre = float(np.median(values))
-    spread = MAD_TO_SIGMA * float(np.median(np.abs(values - centre)))
+    spread = float(robust_sigma(values))
     return centre, spread if spread > 0 else 1.0
 
 

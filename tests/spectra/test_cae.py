@@ -76,8 +76,11 @@ def test_masked_pixels_do_not_count(fitted, toy_spectra):
     z = fitted.anomaly_map(corrupted, ivar=weights)
     assert np.all(z[:, 30:35] == 0)
     expected = fitted.score_samples(flux[:10], ivar=clean_weights)
-    # the masked pixels' garbage may leak into the reconstruction elsewhere, but only a little
-    np.testing.assert_allclose(fitted.score_samples(corrupted, ivar=weights), expected, rtol=1.0)
+    # what a masked pixel holds never reaches the encoder: the scores are the same exactly
+    np.testing.assert_array_equal(fitted.score_samples(corrupted, ivar=weights), expected)
+    np.testing.assert_array_equal(
+        fitted.reconstruct(corrupted, ivar=weights), fitted.reconstruct(flux[:10], ivar=weights)
+    )
     assert np.all(fitted.score_samples(corrupted) < fitted.score_samples(flux[:10]))
 
 
@@ -140,10 +143,22 @@ def test_callbacks_are_copied_and_used(toy_spectra):
     assert stopper.dynamic_threshold_ is None  # the user's object was not touched
 
 
-def test_pipeline_with_scaler_and_ivar_routing(toy_spectra):
+def test_pipeline_with_scaler_and_ivar_routing(toy_spectra, monkeypatch):
     flux, ivar = toy_spectra
+    ivar = ivar * np.linspace(0.5, 2.0, flux.shape[1])  # not a constant: it has to arrive
+    seen = []
+    original = SpectralCAE.fit
+
+    def spy(self, X, y=None, ivar=None):
+        seen.append((X, ivar))
+        return original(self, X, y, ivar=ivar)
+
+    monkeypatch.setattr(SpectralCAE, "fit", spy)
     pipe = make_pipeline(StandardScaler(), SpectralCAE(max_epochs=2, **SMALL))
     pipe.fit(flux, spectralcae__ivar=ivar)
+    ((X_seen, ivar_seen),) = seen
+    np.testing.assert_array_equal(ivar_seen, ivar)
+    np.testing.assert_allclose(X_seen, StandardScaler().fit_transform(flux))  # scaled flux
     assert pipe.transform(flux).shape == (len(flux), 4)
     assert pipe.score_samples(flux).shape == (len(flux),)
     assert set(np.unique(pipe.predict(flux))) <= {-1, 1}
@@ -151,6 +166,8 @@ def test_pipeline_with_scaler_and_ivar_routing(toy_spectra):
         cae = SpectralCAE(max_epochs=2, **SMALL).set_fit_request(ivar=True)
         routed = make_pipeline(StandardScaler().set_fit_request(), cae).fit(flux, ivar=ivar)
         assert routed[-1].n_features_in_ == flux.shape[1]
+    assert len(seen) == 2
+    np.testing.assert_array_equal(seen[1][1], ivar)
 
 
 def test_grid_search(toy_spectra):
