@@ -82,8 +82,8 @@ class GaussianLineFitter(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin,
     threshold : float in (0, 1), default=0.7
         A spectrum has more than ``k`` lines when the network's probability of
         that is at least ``threshold`` (0.5 would be the median of the
-        count). 0.7 scored best of 0.4-0.7 on ``preset='wide'`` spectra
-        (F1 0.884 against 0.862 at 0.5).
+        count). 0.7 scored the best F1 of 0.4-0.7 on a draw of
+        ``preset='wide'`` spectra, in a tuning run not kept as a script.
     kernel_sizes : tuple of int, default=(3, 9, 27)
         Kernel sizes of the parallel convolutions of each block, in
         channels (odd). After ``b`` blocks a kernel spans ``2**b`` times more
@@ -152,8 +152,8 @@ class GaussianLineFitter(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin,
         PyTorch device to train and infer on, for example ``'cuda'``.
     inference_dtype : {'float64', 'float32'}, default='float64'
         Precision of inference. float64 makes results independent of how
-        spectra are batched; float32 is several times faster on CPU (4-6×
-        measured for this network), so prefer it for large predictions.
+        spectra are batched; float32 is faster on CPU, so prefer it for
+        large predictions.
     verbose : int, default=0
         0 trains silently; 1 shows a progress bar over epochs with ETA and
         the loss in readable units, then a validation line; 2 also prints
