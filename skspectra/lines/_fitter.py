@@ -130,8 +130,8 @@ class GaussianLineFitter(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin,
         and ``refine_prior[2] * sigma`` for the amplitude, mean and sigma of
         each line; see :func:`~skspectra.lines.refine_components`. It keeps
         blended lines from trading flux freely (``(0.5, 1.0, 0.3)`` gave the
-        best matched R² on held-out synthetic spectra in
-        ``benchmarks/bench_lines.py``). None fits by plain least squares.
+        best matched R² on held-out synthetic spectra in a tuning run not kept
+        as a script). None fits by plain least squares.
     max_epochs : int, default=30
         Training epochs.
     batch_size : int, default=64
