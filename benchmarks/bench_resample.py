@@ -1,29 +1,36 @@
 """Time flux-conserving resampling: specutils' FluxConservingResampler vs skspectra's.
 
-Run::
+Run through the runner: ``python -m benchmarks run resample [--quick]``.
 
-    python benchmarks/bench_resample.py                      # defaults below
-    python benchmarks/bench_resample.py --n-specutils 50 --n-spectra 10000 --n-pixels 4000
-
-Spectra are synthetic, on an SDSS-like log10 grid (dloglam = 1e-4), resampled with ivar onto a
-coarser log grid inside their range. specutils is run one spectrum at a time (as its 2-D path
-does internally) on fewer spectra, because it is slow; every timing is also extrapolated to
-10^5 spectra (from wall time). "cpu seconds" is this process's CPU time, a fairer figure when
-other jobs share the cores (numpy here runs on one thread). Prints a markdown table and writes
-JSON to benchmarks/results/bench_resample.json.
+Spectra are synthetic (drawn with each seed), on an SDSS-like log10 grid (dloglam = 1e-4) of
+``N_PIXELS`` pixels, resampled with ivar onto a coarser log grid (dloglam = 1.5e-4) inside their
+range. specutils is run one spectrum at a time (as its 2-D path does internally) on fewer
+spectra, because it is slow. Figures: spectra per second of wall time and of process CPU time
+(numpy on one thread), per seed.
 """
 
-import argparse
-import json
-import platform
 import time
-from pathlib import Path
 
 import numpy as np
 
+from benchmarks._common import fmt_mean_std
+from benchmarks._stats import mean_sd
 from skspectra.preprocessing import log_wavelength_grid, resample_spectra
 
-EXTRAPOLATE_TO = 100_000
+NAME = "resample"
+THREADS = 1
+DEV_SEEDS = [0]
+REPORT_SEEDS = [1, 2, 3]
+
+N_PIXELS = 4000
+N_SPECTRA = {"full": 10_000, "quick": 2_000}
+N_SPECUTILS = {"full": 20, "quick": 5}
+METHODS = (
+    "specutils FluxConservingResampler",
+    "skspectra resample_spectra, shared grid",
+    "skspectra resample_spectra, per-spectrum z",
+    "skspectra resample_spectra, ragged lists + z",
+)
 
 
 def make_spectra(n_spectra, n_pixels, seed=0):
@@ -59,77 +66,67 @@ def time_skspectra(wave, flux, ivar, new_wave, z=None, ragged=False):
     return time.perf_counter() - t0, time.process_time() - c0
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n-specutils", type=int, default=20)
-    parser.add_argument("--n-spectra", type=int, default=10_000)
-    parser.add_argument("--n-pixels", type=int, default=4000)
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/bench_resample.json"))
-    args = parser.parse_args(argv)
-
-    rows = []
-    wave, flux, ivar, new_wave = make_spectra(args.n_specutils, args.n_pixels)
-    rows.append(
-        (
-            "specutils FluxConservingResampler",
-            args.n_specutils,
-            time_specutils(wave, flux, ivar, new_wave),
-        )
-    )
-    wave, flux, ivar, new_wave = make_spectra(args.n_spectra, args.n_pixels)
-    z = np.random.default_rng(1).uniform(0.0, 0.001, args.n_spectra)
-    rows.append(
-        (
-            "skspectra resample_spectra, shared grid",
-            args.n_spectra,
-            time_skspectra(wave, flux, ivar, new_wave),
-        )
-    )
-    rows.append(
-        (
-            "skspectra resample_spectra, per-spectrum z",
-            args.n_spectra,
-            time_skspectra(wave, flux, ivar, new_wave, z=z),
-        )
-    )
-    rows.append(
-        (
-            "skspectra resample_spectra, ragged lists + z",
-            args.n_spectra,
-            time_skspectra(wave, flux, ivar, new_wave, z=z, ragged=True),
-        )
-    )
-
-    print(
-        f"{args.n_pixels} input pixels -> {new_wave.size} output pixels, with ivar; "
-        f"{platform.processor() or platform.machine()}\n"
-    )
-    print(
-        f"| method | n_spectra | seconds | cpu seconds | spectra/s | "
-        f"est. seconds for {EXTRAPOLATE_TO:,} |"
-    )
-    print("|---|---:|---:|---:|---:|---:|")
-    results = []
-    for method, n, (seconds, cpu_seconds) in rows:
-        rate = n / seconds
-        print(
-            f"| {method} | {n} | {seconds:.3f} | {cpu_seconds:.3f} | {rate:,.0f} | "
-            f"{EXTRAPOLATE_TO / rate:,.1f} |"
-        )
-        results.append(
-            {
-                "method": method,
-                "n_spectra": n,
-                "seconds": seconds,
-                "cpu_seconds": cpu_seconds,
-                "spectra_per_s": rate,
-                "n_pixels": args.n_pixels,
-                "n_new_pixels": int(new_wave.size),
-            }
-        )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2))
+def run_seed(seed, mode):
+    out = {}
+    wave, flux, ivar, new_wave = make_spectra(N_SPECUTILS[mode], N_PIXELS, seed)
+    timings = {METHODS[0]: (N_SPECUTILS[mode], time_specutils(wave, flux, ivar, new_wave))}
+    n = N_SPECTRA[mode]
+    wave, flux, ivar, new_wave = make_spectra(n, N_PIXELS, seed)
+    z = np.random.default_rng(seed + 1000).uniform(0.0, 0.001, n)
+    timings[METHODS[1]] = (n, time_skspectra(wave, flux, ivar, new_wave))
+    timings[METHODS[2]] = (n, time_skspectra(wave, flux, ivar, new_wave, z=z))
+    timings[METHODS[3]] = (n, time_skspectra(wave, flux, ivar, new_wave, z=z, ragged=True))
+    for method, (count, (wall, cpu)) in timings.items():
+        out[method] = {
+            "n_spectra": count,
+            "spectra_per_s": count / wall,
+            "cpu_spectra_per_s": count / cpu,
+        }
+    out["n_new_pixels"] = int(new_wave.size)
+    return out
 
 
-if __name__ == "__main__":
-    main()
+def run(quick: bool) -> dict:
+    mode = "quick" if quick else "full"
+    per_seed = {seed: run_seed(seed, mode) for seed in REPORT_SEEDS}
+    runs = list(per_seed.values())
+    summary = {}
+    for m in METHODS:
+        for q in ("spectra_per_s", "cpu_spectra_per_s"):
+            summary[f"{q}/{m}"] = mean_sd([r[m][q] for r in runs])
+    return {
+        "protocol": (
+            f"Flux-conserving resampling with ivar of {N_PIXELS}-pixel spectra on a log grid "
+            f"(dloglam 1e-4) onto dloglam 1.5e-4; specutils one spectrum at a time on "
+            f"{N_SPECUTILS[mode]} spectra, skspectra on {N_SPECTRA[mode]}; wall and CPU time."
+        ),
+        "data": f"synthetic: flux N(10, 2), ivar U(0.5, 2), {N_PIXELS} pixels, drawn per seed",
+        "seeds": REPORT_SEEDS,
+        "per_seed": per_seed,
+        "summary": summary,
+        "n_new_pixels": runs[0]["n_new_pixels"],
+    }
+
+
+def tables(result: dict) -> dict:
+    res = result["result"]
+    runs = list(res["per_seed"].values())
+    rows = [
+        [
+            m,
+            str(runs[0][m]["n_spectra"]),
+            fmt_mean_std([r[m]["spectra_per_s"] for r in runs], 0),
+            fmt_mean_std([r[m]["cpu_spectra_per_s"] for r in runs], 0),
+        ]
+        for m in METHODS
+    ]
+    return {
+        "speed": {
+            "header": ["method", "spectra", "spectra/s (wall)", "spectra/s (CPU)"],
+            "rows": rows,
+            "caption": (
+                f"{result.get('mode', '?')} run of {result.get('started', '?')[:10]}, seeds "
+                f"{res['seeds']} (mean ± sd); {N_PIXELS} → {res['n_new_pixels']} pixels, with ivar."
+            ),
+        }
+    }

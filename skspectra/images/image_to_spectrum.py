@@ -100,10 +100,10 @@ class ImageToSpectrum(MultiOutputMixin, RegressorMixin, BaseEstimator):
         Give the regressor latents with zero mean and unit variance per
         component, so that each counts alike in its loss.
     uncertainty_cv : int >= 2 or None, default=3
-        Folds of the cross-validation that calibrates ``predict(X,
-        return_std=True)`` (see Notes). ``fit`` then trains the regressor
-        ``uncertainty_cv`` extra times. ``None`` skips it (and
-        ``return_std``).
+        Folds of the cross-validation whose out-of-fold residuals set the
+        band of ``predict(X, return_std=True)`` (see Notes). ``fit`` then
+        trains the regressor ``uncertainty_cv`` extra times. ``None`` skips
+        it (and ``return_std``).
     n_neighbors : int >= 2, default=50
         Training samples whose out-of-fold errors set the uncertainty of a
         prediction: the nearest ones in predicted-latent space (see Notes).
@@ -167,6 +167,9 @@ class ImageToSpectrum(MultiOutputMixin, RegressorMixin, BaseEstimator):
     samples; neighbours are found in latent space, so this works for images
     and tabular ``X`` alike. It does not include the noise of the observed
     spectra: add ``1 / ivar`` in quadrature to compare with observations.
+    The band is not rescaled to a nominal coverage, so it can over- or
+    under-cover; ``benchmarks/bench_image_to_spectrum.py`` measures the
+    fraction of held-out pixels within 1σ and 2σ.
 
     The point prediction is the decoded predicted latent, not the mean of the
     draws.

@@ -73,7 +73,8 @@ class ImageRegressor(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin, Bas
     lr : float, default=3e-3
         Adam learning rate (the initial one with ``lr_schedule="cosine"``).
         On the photometry → Gaia XP latents of ``bench_image_to_spectrum.py``,
-        3e-3 gave a lower held-out χ² than 1e-3 or 1e-2 at 200 epochs.
+        3e-3 gave a lower held-out χ² than 1e-3 or 1e-2 at 200 epochs, in a
+        tuning run not kept as a script.
     lr_schedule : {"cosine", "constant"}, default="cosine"
         ``"cosine"`` anneals the learning rate from ``lr`` to 0 over
         ``max_epochs``.

@@ -82,8 +82,8 @@ class GaussianLineFitter(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin,
     threshold : float in (0, 1), default=0.7
         A spectrum has more than ``k`` lines when the network's probability of
         that is at least ``threshold`` (0.5 would be the median of the
-        count). 0.7 scored best of 0.4-0.7 on ``preset='wide'`` spectra
-        (F1 0.884 against 0.862 at 0.5), without refinement. With
+        count). 0.7 scored the best F1 of 0.4-0.7 on a draw of
+        ``preset='wide'`` spectra, in a tuning run not kept as a script. With
         ``refine=True`` the same rule applies to the refinement's posterior
         probabilities (see Notes): no line below ``threshold`` is listed.
     kernel_sizes : tuple of int, default=(3, 9, 27)
@@ -132,8 +132,8 @@ class GaussianLineFitter(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin,
         and ``refine_prior[2] * sigma`` for the amplitude, mean and sigma of
         each line; see :func:`~skspectra.lines.refine_components`. It keeps
         blended lines from trading flux freely (``(0.5, 1.0, 0.3)`` gave the
-        best matched R² on held-out synthetic spectra in
-        ``benchmarks/bench_lines.py``). None fits by plain least squares.
+        best matched R² on held-out synthetic spectra in a tuning run not kept
+        as a script). None fits by plain least squares.
     amplitude_sign : {'auto', 'positive', 'negative', 'any'}, default='auto'
         With ``refine=True``, the sign the refined amplitudes must have (a
         bound of the least squares): ``'positive'`` for emission lines,
@@ -162,8 +162,8 @@ class GaussianLineFitter(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin,
         PyTorch device to train and infer on, for example ``'cuda'``.
     inference_dtype : {'float64', 'float32'}, default='float64'
         Precision of inference. float64 makes results independent of how
-        spectra are batched; float32 is several times faster on CPU (4-6×
-        measured for this network), so prefer it for large predictions.
+        spectra are batched; float32 is faster on CPU, so prefer it for
+        large predictions.
     verbose : int, default=0
         0 trains silently; 1 shows a progress bar over epochs with ETA and
         the loss in readable units, then a validation line; 2 also prints

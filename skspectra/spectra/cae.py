@@ -114,7 +114,7 @@ class SpectralCAE(
         PyTorch device to train and infer on, for example ``'cuda'``.
     inference_dtype : {'float64', 'float32'}, default='float64'
         Precision of inference. float64 makes results independent of how
-        spectra are batched; float32 is about 2× faster.
+        spectra are batched; float32 is faster.
     verbose : int, default=0
         0 trains silently; 1 shows a progress bar over epochs with ETA and
         the loss in readable units, then a validation line; 2 also prints

@@ -28,8 +28,8 @@ __all__ = ["SpectralVAE"]
 AGGREGATE_MIXTURE_COMPONENTS = 10
 #: Learning rate of the PCA-initialised linear path relative to ``lr``. Adam moves every
 #: weight by about ``lr`` per step whatever its size; the encoder's linear weights are
-#: ~1e-2, so at the full rate the latents jump and training diverges in spikes (Gaia XP,
-#: k = 6: validation loss up to 60× its start); at 1 % of it training is smooth.
+#: ~1e-2, so at the full rate the latents jump and training diverges in spikes; at 1 % of
+#: it training is smooth.
 LINEAR_LR_FACTOR = 0.01
 
 
@@ -56,10 +56,10 @@ def _linear_init(Xs, weight, scale, n_components):
     """Whitened principal axes of the flux, as the VAE's linear path in standardised units.
 
     The axes are plain PCA's (:class:`~sklearn.decomposition.PCA` of the flux, not of the
-    standardised or ivar-weighted flux): on the Gaia XP sample (k = 6) the ivar-weighted axes
-    started at a lower χ² but their latents lost a quarter of the Teff information (kNN probe
-    RMSE 1,793 K against PCA's 1,425 K). Latents are whitened (unit variance over the training
-    set) so that they start on the scale of the prior.
+    standardised or ivar-weighted flux), so that the latents start as PCA's scores and know
+    what PCA's know (``benchmarks/bench_latent.py`` measures the kNN probe of both). Latents
+    are whitened (unit variance over the training set) so that they start on the scale of the
+    prior.
 
     Parameters
     ----------
@@ -190,7 +190,7 @@ class SpectralVAE(
         PyTorch device to train and infer on, for example ``'cuda'``.
     inference_dtype : {'float64', 'float32'}, default='float64'
         Precision of inference. float64 makes results independent of how
-        spectra are batched; float32 is about 2× faster.
+        spectra are batched; float32 is faster.
     verbose : int, default=0
         0 trains silently; 1 shows a progress bar over epochs with ETA, the
         χ² per pixel and the KL of the last epoch, then a validation line; 2
@@ -279,11 +279,7 @@ class SpectralVAE(
     and latents collapse onto the prior; after a
     :class:`~sklearn.preprocessing.StandardScaler` the noise is as large as
     the spread of the training set at each pixel, so the posteriors stay
-    wide. Measured on 1,000 Gaia XP spectra (10 epochs, from random weights,
-    last round): raw flux without ivar, KL 3 nats per spectrum and three of six latents at the prior
-    (posterior std ≈ 1); scaled flux without ivar, KL 8 nats, posterior std
-    0.2-0.6; raw flux with ivar, KL 69 nats, posterior std ≈ 0.02. Watch
-    ``train_kl`` in ``history_``. Pass ``ivar`` (for a scaled input,
+    wide. Watch ``train_kl`` in ``history_``. Pass ``ivar`` (for a scaled input,
     ``ivar * scaler.scale_**2``), or lower ``beta``.
 
     **PCA start.** With ``pca_init`` the network is
@@ -300,10 +296,9 @@ class SpectralVAE(
     so training can only keep or lower the validation objective. The linear
     path learns at 1 % of ``lr`` (Adam moves every weight by about ``lr``
     per step, far too much for the ~1e-2 weights of ``A``: at the full rate
-    the validation loss spiked to 60× its start on Gaia XP). Measured on
-    the Gaia XP sample, k = 6 (2,250 training stars, 25 epochs): held-out
-    χ²/N 2.9 against PCA's 9.6 (the last round's VAE, from random weights,
-    had 41.6 against PCA's 6.35 on MILES); benchmarks/README.md has every k.
+    the validation loss spikes). ``benchmarks/bench_latent.py`` measures the
+    held-out χ²/N against PCA's at several k (tables in
+    ``benchmarks/README.md``).
 
     **KL warm-up.** With ``kl_warmup_epochs > 0`` a ``KLWarmup``
     callback sets the criterion's ``beta`` to ``beta * min(1, (e - 1) /
@@ -314,27 +309,24 @@ class SpectralVAE(
     latent is shifted and rescaled and the decoder's first layer undoes it,
     but the KL does; its gradient along these directions is tiny next to
     the χ²'s, so the optimiser leaves the training latents off-centre and
-    spread much wider than the prior (posterior means over 3-5 prior σ with
-    ivar-weighted Gaia XP spectra). After training, each latent is mapped to
+    spread much wider than the prior. After training, each latent is mapped to
     ``(z - b) / a`` with ``b = mean(mu)``, ``a² = var(mu) + mean(sigma²)``
     over the training set: the closed-form minimum of the mean KL over such
     maps. Reconstructions are unchanged, the ELBO rises, and the training
     posteriors then have mean 0 and second moment 1, as the prior.
 
     **Sampling.** Matching two moments does not make the training latents
-    Gaussian: on high-S/N spectra the posteriors are narrow (median std
-    0.001-0.007 on Gaia XP) and the latents of real stars fill a thin, curved
-    region of the prior (the temperature sequence), so most prior draws
-    decode to spectra unlike any star, some with negative flux. Measured with
-    ``examples/plot_vae_gaia_xp.py`` (k = 6, 2,500 Gaia XP stars): the median
-    χ²/N between a sampled spectrum and its nearest training star is 7.7 with
+    Gaussian: on high-S/N spectra the posteriors are narrow and the latents
+    of real stars fill a thin, curved region of the prior (the temperature
+    sequence), so most prior draws decode to spectra unlike any star, some
+    with negative flux. ``examples/plot_vae_gaia_xp.py`` prints the median
+    χ²/N between sampled spectra and their nearest training star for
     ``source='aggregate'``, which draws from a Gaussian mixture of the
-    training latents, and 2,475 with ``source='prior'``, against 4.2 for a
-    real held-out star. Hence ``'aggregate'`` is the default of
-    :meth:`sample`. A larger ``beta`` is no cure: from β = 0.3 to 3 the
-    training KL only fell from 38 to 34 nats (k = 6, benchmarks/README.md),
-    the posteriors stay far narrower than the prior, and the χ² term, ~700
-    nats, dominates (prior samples at other β were not measured).
+    training latents, for ``source='prior'``, and for real held-out stars.
+    Hence ``'aggregate'`` is the default of :meth:`sample`. A larger
+    ``beta`` is no cure: on high-S/N spectra the χ² term of the ELBO is
+    much larger than the KL, so the posteriors stay far narrower than the
+    prior.
 
     **Scores.** ``score_samples`` is the ELBO with ``beta = 1``, whatever
     ``beta`` was trained with, and its reconstruction term evaluated at the
@@ -521,9 +513,8 @@ class SpectralVAE(
         """Set ``mean_`` and a per-pixel ``scale_`` (the CAE uses one global scale).
 
         The χ² is the same in any units, since the net's weights are ``ivar * scale_**2``; but
-        per-pixel standardised inputs and outputs train the VAE far better: held-out χ²/N of
-        4.7 against 20.5 with one global scale on the Gaia XP sample (k = 6, n_filters = 8,
-        60 epochs, batches of 128).
+        per-pixel standardised inputs and outputs trained the VAE far better than one global
+        scale in a tuning run (not kept as a script, so no figure is quoted).
         """
         self.mean_, self.scale_ = _pixel_stats(X, weight > 0)
 

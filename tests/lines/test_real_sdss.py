@@ -1,6 +1,6 @@
 """fit_line_window on the two real SDSS DR18 spectra that ppxf ships, against the pipeline's fits.
 
-``benchmarks/bench_lines.py`` prints the whole comparison table. Tolerances:
+Tolerances:
 
 - centre: |Δ| <= max(3 σ, 0.5 Å). The pipeline ties the redshift of all Balmer lines,
   and of all forbidden lines, so its centre of one line is its group's velocity; lines
