@@ -94,7 +94,7 @@ def test_estimator_without_partial_fit_raises(toy_spectra):
 # Peak RSS of one fit_in_chunks run on a memmap, in a fresh interpreter (MiB).
 _PROBE = textwrap.dedent(
     """
-    import resource, sys
+    import sys
     import numpy as np, torch
     torch.set_num_threads(1)
     from skspectra import SpectralCAE
@@ -103,7 +103,10 @@ _PROBE = textwrap.dedent(
     X = np.memmap(path, dtype=np.float64, mode="r", shape=(n, 512))
     cae = SpectralCAE(n_components=2, n_filters=2, depth=1, batch_size=256, random_state=0)
     fit_in_chunks(cae, X, chunk_size=chunk, n_epochs=1, random_state=0)
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec from the forked parent, so a
+    # child of a large pytest process would report the parent's peak
+    status = open('/proc/self/status').read().split('VmHWM:')[1]
+    print(int(status.split()[0]) / 1024)
     """
 )
 
@@ -119,7 +122,7 @@ def _peak_rss_mib(path, n, chunk):
     return float(out.stdout.split()[-1])
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ru_maxrss in KiB is Linux's")
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/self/status is Linux's")
 def test_peak_rss_grows_with_chunk_size_not_with_n_samples(tmp_path):
     n_big, n_small = 16_384, 4_096  # 64 MiB and 16 MiB of float64 spectra of 512 pixels
     path = tmp_path / "flux.dat"
@@ -136,5 +139,7 @@ def test_peak_rss_grows_with_chunk_size_not_with_n_samples(tmp_path):
         f"peak RSS, MiB: {small:.0f} ({n_small} spectra in chunks of 512), {big:.0f} "
         f"({n_big} in chunks of 512), {big_chunks:.0f} ({n_small} in chunks of 4096)"
     )
-    assert big - small < 12  # 4x the spectra (48 MiB more on disk): no more memory
-    assert big_chunks - small > 24  # 8x the chunk (14 MiB more per chunk): more memory
+    # 4x the spectra (48 MiB more on disk): no more memory than allocator noise (seen: 17 MiB)
+    assert big - small < 24
+    # 8x the chunk (14 MiB more per chunk, and its float32 and training copies): seen 140 MiB
+    assert big_chunks - small > 48
