@@ -87,7 +87,7 @@ def find_anomalies(
 
     The model is :class:`~skspectra.SpectralCAE` with its defaults (tuned for
     this job: fit and rank the same spectra), and float32 inference, which is
-    about 4× faster than float64 for ranking.
+    faster than float64 and precise enough for a ranking.
 
     Parameters
     ----------

@@ -1,4 +1,5 @@
-"""scikit-learn's own estimator checks over every public estimator, with no expected failures."""
+"""scikit-learn's own estimator checks over every public estimator, with no expected failures,
+on small instances (fewer filters and epochs than the defaults, for speed)."""
 
 from sklearn.decomposition import PCA
 from sklearn.utils.estimator_checks import parametrize_with_checks

@@ -74,9 +74,9 @@ class ImageAutoencoder(
         :meth:`inverse_transform` raises a ``ValueError``.
     n_filters : int, default=8
         Convolution filters of the first level; each level doubles them.
-        Seed 004 used 16 (16 → 32 → 64 → 128 with ``depth=4``); on 32 × 32
-        Hubble stamps 8 filters and 3 levels reconstructed held-out stamps
-        better at equal epochs, in half the time (``benchmarks/bench_images.py``).
+        Seed 004 used 16 (16 → 32 → 64 → 128 with ``depth=4``); 8 filters
+        and 3 levels were chosen for 32 × 32 Hubble stamps on an earlier run
+        of the image benchmark whose results were not kept.
     depth : int, default=3
         Number of encoder levels, each halving ``H`` and ``W`` (down to 1).
     loss : {'mse', 'bce'}, default='mse'
@@ -122,8 +122,8 @@ class ImageAutoencoder(
     device : str, default='cpu'
         PyTorch device to train and infer on, for example ``'cuda'``.
     inference_dtype : {'float64', 'float32'}, default='float64'
-        Precision of inference. float64 makes results independent of how
-        images are batched; float32 is faster.
+        Precision of inference. float64 makes results agree, to float64
+        rounding, however images are batched; float32 is faster.
     verbose : int, default=0
         0 trains silently; 1 shows a progress bar over epochs with ETA and
         the loss in readable units, then a validation line; 2 also prints

@@ -86,8 +86,8 @@ class ImageRegressor(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin, Bas
     device : str, default='cpu'
         PyTorch device, for example ``'cuda'``.
     inference_dtype : {'float64', 'float32'}, default='float64'
-        Precision of inference. float64 makes predictions independent of how
-        samples are batched; float32 is faster.
+        Precision of inference. float64 makes predictions agree, to float64
+        rounding, however samples are batched; float32 is faster.
     verbose : int, default=0
         0 trains silently; 1 shows a progress bar over epochs with ETA and
         the loss in readable units, then a validation line; 2 also prints

@@ -161,8 +161,8 @@ class GaussianLineFitter(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin,
     device : str, default='cpu'
         PyTorch device to train and infer on, for example ``'cuda'``.
     inference_dtype : {'float64', 'float32'}, default='float64'
-        Precision of inference. float64 makes results independent of how
-        spectra are batched; float32 is faster on CPU, so prefer it for
+        Precision of inference. float64 makes results agree, to float64
+        rounding, however spectra are batched; float32 is faster on CPU, so prefer it for
         large predictions.
     verbose : int, default=0
         0 trains silently; 1 shows a progress bar over epochs with ETA and

@@ -78,9 +78,10 @@ class SpectralCAE(
     trim_fraction : float in [0, 0.5), default=0.05
         Fraction of each training batch's worst-fitted spectra left out of the
         loss (least trimmed squares), so that anomalies in the training set
-        are learned less: with 0.05 instead of 0, the mean ROC-AUC of the
-        transductive anomaly benchmark rose from 0.817 to 0.849 without ivar
-        and from 0.845 to 0.868 with it (benchmarks/README.md).
+        are learned less. The default comes from an earlier single-seed run
+        of the transductive anomaly benchmark whose results were not kept;
+        ``python -m benchmarks.search.anomaly --cae`` searches the scoring
+        defaults on the dev seeds.
     pca_init : bool, default=True
         Give the autoencoder a linear encoder and decoder path initialised
         from the first ``n_components`` principal axes of the training
@@ -113,8 +114,8 @@ class SpectralCAE(
     device : str, default='cpu'
         PyTorch device to train and infer on, for example ``'cuda'``.
     inference_dtype : {'float64', 'float32'}, default='float64'
-        Precision of inference. float64 makes results independent of how
-        spectra are batched; float32 is faster.
+        Precision of inference. float64 makes results agree, to float64
+        rounding, however spectra are batched; float32 is faster.
     verbose : int, default=0
         0 trains silently; 1 shows a progress bar over epochs with ETA and
         the loss in readable units, then a validation line; 2 also prints

@@ -189,8 +189,8 @@ class SpectralVAE(
     device : str, default='cpu'
         PyTorch device to train and infer on, for example ``'cuda'``.
     inference_dtype : {'float64', 'float32'}, default='float64'
-        Precision of inference. float64 makes results independent of how
-        spectra are batched; float32 is faster.
+        Precision of inference. float64 makes results agree, to float64
+        rounding, however spectra are batched; float32 is faster.
     verbose : int, default=0
         0 trains silently; 1 shows a progress bar over epochs with ETA, the
         χ² per pixel and the KL of the last epoch, then a validation line; 2
