@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch
 
+from ._errors import InputError
+
 __all__ = [
     "check_training_spectra",
     "load_gaia_xp_sample",
@@ -87,7 +89,7 @@ def load_spectra(paths, *, skip_bad=False):
 
     Raises
     ------
-    ValueError
+    InputError
         If a file cannot be read, a spectrum has NaN flux at unmasked pixels or no usable
         pixel on the common grid, or tables without wavelengths differ in length.
     FileNotFoundError
@@ -130,7 +132,7 @@ def load_spectra(paths, *, skip_bad=False):
     ivar = np.where(np.isfinite(flux), ivar, 0.0)
     empty = np.flatnonzero(~np.any(ivar > 0, axis=1))
     if empty.size:
-        raise ValueError(
+        raise InputError(
             f"spectrum {ids[empty[0]]} has no usable pixel on the common wavelength grid "
             f"({empty.size} spectra in all); drop it"
         )
@@ -156,7 +158,7 @@ def _check_finite_flux(spectra, ids):
         if spectra.ivar is not None:
             bad &= spectra.ivar[i] > 0
         if bad.any():
-            raise ValueError(
+            raise InputError(
                 f"spectrum {ids[i]} has NaN or infinite flux at {bad.sum()} pixels that are not "
                 "masked; set their ivar to 0, or drop the spectrum"
             )
@@ -166,13 +168,13 @@ def _stack_pixel_grid(spectra, ids):
     """Tables without wavelengths: spectra of one length share a pixel grid."""
     lengths = {f.size for f in spectra.flux}
     if len(lengths) > 1:
-        raise ValueError(
+        raise InputError(
             f"spectra have different lengths ({', '.join(map(str, sorted(lengths)))} pixels) "
             "and some files give no wavelength array; add a 'wavelength' array so they can "
             "be resampled onto one grid"
         )
     if any(w is not None for w in spectra.wavelength):
-        raise ValueError(
+        raise InputError(
             "some files give wavelengths and others do not; add a 'wavelength' array to every file"
         )
     flux = np.vstack(spectra.flux)
@@ -199,25 +201,25 @@ def check_training_spectra(data):
 
     Raises
     ------
-    ValueError
+    InputError
         If a spectrum has NaN or infinite flux at unmasked pixels, or every pixel
         masked, or there are fewer than 10 spectra.
     """
     flux, ivar = data.flux, data.ivar
     bad = np.flatnonzero(~np.all(np.isfinite(flux) | (ivar == 0), axis=1))
     if bad.size:
-        raise ValueError(
+        raise InputError(
             f"spectrum {data.ids[bad[0]]} has NaN or infinite flux at unmasked pixels "
             f"({bad.size} spectra in all); mask them with ivar = 0 or drop those spectra"
         )
     empty = np.flatnonzero(~np.any(ivar > 0, axis=1))
     if empty.size:
-        raise ValueError(
+        raise InputError(
             f"spectrum {data.ids[empty[0]]} has every pixel masked (ivar = 0) "
             f"({empty.size} spectra in all); drop it"
         )
     if flux.shape[0] < 10:
-        raise ValueError(f"need at least 10 spectra to learn what is normal, got {flux.shape[0]}")
+        raise InputError(f"need at least 10 spectra to learn what is normal, got {flux.shape[0]}")
     data.flux = np.where(ivar > 0, flux, 0.0)
     return data
 
@@ -251,7 +253,7 @@ def load_images(paths, *, size=32, hdu=None, plane=None, stretch="asinh", skip_b
 
     Raises
     ------
-    ValueError
+    InputError
         If a file cannot be read (the message names it).
     """
     from ..preprocessing import ImageNormalizer
@@ -329,18 +331,18 @@ def check_training_images(data):
 
     Raises
     ------
-    ValueError
+    InputError
         If an image has no finite pixel (naming it) or there are fewer than 10 images.
     """
     images = np.asarray(data.images)
     empty = np.flatnonzero(~np.isfinite(images).reshape(len(images), -1).any(axis=1))
     if empty.size:
-        raise ValueError(
+        raise InputError(
             f"image {data.ids[empty[0]]} has no finite pixel (all blank) "
             f"({empty.size} images in all); drop it"
         )
     if len(images) < 10:
-        raise ValueError(f"need at least 10 images to learn what is normal, got {len(images)}")
+        raise InputError(f"need at least 10 images to learn what is normal, got {len(images)}")
     return data
 
 
