@@ -5,8 +5,8 @@ from pathlib import Path
 
 __all__ = ["MAX_DEFAULT_THREADS", "default_n_threads", "unique_path"]
 
-#: Most threads :func:`default_n_threads` proposes: past about 8, the small convolutions of
-#: these models gain little from more threads, and a shared machine loses much.
+#: Most threads :func:`~skspectra.utils.default_n_threads` proposes, so that the default
+#: on a large node does not take every core of what is often a shared machine.
 MAX_DEFAULT_THREADS = 8
 
 
