@@ -99,20 +99,20 @@ def _build_parser():
     _add_images_parser(sub)
     score_parser = add_score_parser(sub, _positive_int)
     for command in (anomalies, sub.choices["images"], score_parser):
-        add_common_options(command)
+        _add_common_options(command)
     return parser
 
 
-def add_common_options(command):
+def _add_common_options(command):
     """``--threads`` and ``--debug``, which every command takes."""
-    from .utils import default_n_threads
+    from .utils import MAX_DEFAULT_THREADS, default_n_threads
 
     command.add_argument(
         "--threads",
         type=_positive_int,
         default=None,
         help="CPU threads for torch and the BLAS/OpenMP libraries (default: the cores this "
-        f"process may use, at most 8; here {default_n_threads()})",
+        f"process may use, at most {MAX_DEFAULT_THREADS}; here {default_n_threads()})",
     )
     command.add_argument(
         "--debug",
@@ -398,8 +398,9 @@ def main(argv=None):
     from .utils import default_n_threads
 
     args = _build_parser().parse_args(argv)
+    args.threads = args.threads or default_n_threads()  # run.json records the number used
     try:
-        with warnings.catch_warnings(), _threads(args.threads or default_n_threads()):
+        with warnings.catch_warnings(), _threads(args.threads):
             # a damaged file is reported in one line below, not as astropy's warnings too
             warnings.simplefilter("ignore", AstropyWarning)
             if args.command == "score":

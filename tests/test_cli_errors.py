@@ -110,6 +110,7 @@ def test_every_command_takes_threads(command, given, monkeypatch):
 
     def record(args):
         seen.append(torch.get_num_threads())
+        assert args.threads == seen[-1]  # what run.json records under "arguments"
         return 0
 
     monkeypatch.setattr("skspectra.utils.default_n_threads", lambda: 2)
