@@ -22,6 +22,7 @@ sys.path.insert(0, str(DOCS))
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from _datasets_page import write_descr_page  # noqa: E402
+from _nitpick import NITPICK_IGNORE_REGEX, resolve_reexport  # noqa: E402
 
 import skspectra  # noqa: E402
 
@@ -37,6 +38,11 @@ extensions = [
     "numpydoc",
     "sphinx_gallery.gen_gallery",
 ]
+
+# Every cross-reference must resolve (with -W, a broken one fails the build). References to
+# other projects cannot (no intersphinx: the build is offline) and are listed in _nitpick.py.
+nitpicky = True
+nitpick_ignore_regex = NITPICK_IGNORE_REGEX
 
 templates_path = ["_templates"]
 exclude_patterns = ["_build", "**.ipynb_checkpoints"]
@@ -110,3 +116,4 @@ def setup(app):
     """Write the data page's DESCR include before Sphinx reads the sources."""
     write_descr_page(DOCS / "_generated" / "datasets_descr.inc")
     app.connect("autodoc-skip-member", _skip_sklearn_generated)
+    app.connect("missing-reference", resolve_reexport)

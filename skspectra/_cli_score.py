@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .io._errors import InputError
+
 __all__ = ["add_score_parser", "prepare_chunk", "score"]
 
 _OUTPUT_SUFFIXES = (".csv", ".parquet")
@@ -23,7 +25,7 @@ _METHODS = ("score_samples", "decision_function", "predict", "transform")
 
 
 def add_score_parser(sub, positive_int):
-    """Register ``skspectra score`` on the sub-parsers ``sub``."""
+    """Register ``skspectra score`` on the sub-parsers ``sub``; return its parser."""
     from .scoring import DEFAULT_CHUNK_SIZE
 
     score = sub.add_parser(
@@ -64,8 +66,8 @@ def add_score_parser(sub, positive_int):
         default=None,
         help="model method to apply (default: score_samples, or predict for a regressor)",
     )
-    score.add_argument("--threads", type=positive_int, default=None, help="CPU threads for torch")
     score.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    return score
 
 
 def _check_output(path):
@@ -73,7 +75,7 @@ def _check_output(path):
 
     path = path or Path(f"skspectra-scores-{datetime.now():%Y%m%d-%H%M%S}.csv")
     if path.suffix.lower() not in _OUTPUT_SUFFIXES:
-        raise ValueError(f"--out must end in .csv or .parquet, got {path.name}")
+        raise InputError(f"--out must end in .csv or .parquet, got {path.name}")
     if path.suffix.lower() == ".parquet":
         try:
             import pyarrow.parquet  # noqa: F401
@@ -138,7 +140,7 @@ def prepare_chunk(chunk, metadata):
     ivar_or_ones = np.where(np.isfinite(flux), ivar_or_ones, 0.0)
     empty = np.flatnonzero(~np.any(ivar_or_ones > 0, axis=1))
     if empty.size:
-        raise ValueError(
+        raise InputError(
             f"spectrum {_label(chunk, empty[0])} has no usable pixel ({empty.size} in this "
             "chunk); drop it"
         )
@@ -155,16 +157,13 @@ def prepare_chunk(chunk, metadata):
 def _check_finite(chunk):
     """NaN flux is only acceptable where the file masks the pixel (ivar = 0), as in training
     (:func:`skspectra.io.load_spectra`)."""
+    from .io.loading import _nan_flux_problem
+
     ivar = chunk.ivar
     for i, flux in enumerate(chunk.flux):
-        bad = ~np.isfinite(flux)
-        if ivar is not None:
-            bad &= np.asarray(ivar[i]) > 0
-        if bad.any():
-            raise ValueError(
-                f"spectrum {_label(chunk, i)} has NaN or infinite flux at {int(bad.sum())} "
-                "pixels that are not masked; set their ivar to 0, or drop the spectrum"
-            )
+        problem = _nan_flux_problem(flux, None if ivar is None else ivar[i], skip_hint=False)
+        if problem is not None:
+            raise InputError(f"spectrum {_label(chunk, i)} {problem}")
 
 
 def _stack(rows, grid, chunk):
@@ -172,13 +171,13 @@ def _stack(rows, grid, chunk):
     if isinstance(rows, list):
         lengths = {len(r) for r in rows}
         if len(lengths) > 1:
-            raise ValueError(
+            raise InputError(
                 f"spectra in {chunk.file[0]} and the files after it differ in length "
                 f"({sorted(lengths)} pixels) and give no wavelengths; add a 'wavelength' array"
             )
         rows = np.vstack(rows)
     if grid is not None and rows.shape[-1] != len(grid):
-        raise ValueError(
+        raise InputError(
             f"{chunk.file[0]} gives {rows.shape[-1]} pixels and no wavelengths, but the model "
             f"was trained on {len(grid)}; add a 'wavelength' array so they can be resampled"
         )
@@ -202,12 +201,8 @@ def score(args):
     model, metadata = load_model(args.model, device="cpu", return_metadata=True)
     method = args.method or ("score_samples" if hasattr(model, "score_samples") else "predict")
     if not hasattr(model, method):
-        raise ValueError(f"the model ({type(model).__name__}) has no method {method}")
+        raise InputError(f"the model ({type(model).__name__}) has no method {method}")
     func = getattr(model, method)
-    if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
     log = (lambda msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
     log(
         f"skspectra: {type(model).__name__} from {args.model}; {method} in chunks of "
@@ -224,7 +219,7 @@ def score(args):
                 model, flux, method=method, chunk_size=args.chunk_size, **kwargs
             )
         except ValueError as exc:
-            raise ValueError(f"{_label(chunk, 0)} and the next {len(chunk) - 1}: {exc}") from exc
+            raise InputError(f"{_label(chunk, 0)} and the next {len(chunk) - 1}: {exc}") from exc
         ids = chunk.ids if chunk.ids is not None else [_label(chunk, i) for i in range(len(chunk))]
         parts.append((np.asarray(ids, dtype=object), chunk.file, chunk.row, result))
         n_done += len(chunk)

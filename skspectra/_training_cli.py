@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from .io._errors import InputError
+
 __all__ = ["TrainingRun", "add_training_options", "interrupted", "start_run"]
 
 CHECKPOINT = "checkpoint"
@@ -125,9 +127,9 @@ def start_run(args, command):
     out = args.resume
     saved = out / CHECKPOINT / COMMAND_FILE
     if (out / "run.json").exists():
-        raise ValueError(f"{out} holds a finished run (run.json); there is nothing to resume.")
+        raise InputError(f"{out} holds a finished run (run.json); there is nothing to resume.")
     if not saved.is_file():
-        raise ValueError(
+        raise InputError(
             f"{saved} not found: --resume takes the output directory of an interrupted "
             f"'skspectra {command}' run."
         )
@@ -137,7 +139,7 @@ def start_run(args, command):
         if values.get(key) is not None:
             values[key] = Path(values[key])
     if values.get("command") != command:
-        raise ValueError(f"{out} holds a 'skspectra {values.get('command')}' run, not {command}.")
+        raise InputError(f"{out} holds a 'skspectra {values.get('command')}' run, not {command}.")
     values.update(quiet=args.quiet, resume=out, out=out)
     resumed = argparse.Namespace(**values)
     run = TrainingRun(out, resumed.checkpoint_every, True, stored, _epochs_saved(out / CHECKPOINT))

@@ -3,6 +3,8 @@
 This is the job behind ``skspectra anomalies``; it only uses the public API.
 """
 
+import importlib
+import inspect
 import json
 import platform
 import time
@@ -12,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .io._errors import InputError
 from .spectra import SpectralCAE, anomalous_regions
 from .utils import unique_path
 
@@ -87,7 +90,8 @@ def find_anomalies(
 
     The model is :class:`~skspectra.SpectralCAE` with its defaults (tuned for
     this job: fit and rank the same spectra), and float32 inference, which is
-    faster than float64 and precise enough for a ranking.
+    faster than float64 and precise enough for a ranking. Spectra shorter than
+    the default ``n_components`` get one latent number per pixel instead.
 
     Parameters
     ----------
@@ -124,6 +128,9 @@ def find_anomalies(
         Seconds spent fitting and scoring.
     """
     params = {} if max_epochs is None else {"max_epochs": max_epochs}
+    n_components = SpectralCAE().n_components
+    if np.shape(flux)[1] < n_components:  # short spectra: a latent no longer than a spectrum
+        params["n_components"] = np.shape(flux)[1]
     model = SpectralCAE(
         contamination=contamination,
         noise=noise,
@@ -188,7 +195,7 @@ def write_anomaly_report(
 
     out_dir = Path(out_dir) if exist_ok else unique_path(out_dir)
     if exist_ok and (out_dir / "run.json").exists():
-        raise ValueError(f"{out_dir} already holds a report (run.json); choose another directory.")
+        raise InputError(f"{out_dir} already holds a report (run.json); choose another directory.")
     out_dir.mkdir(parents=True, exist_ok=exist_ok)
     t0 = time.perf_counter()
     order, is_anomaly, table = ranked_table(data, scores, model.offset_)
@@ -200,7 +207,7 @@ def write_anomaly_report(
     for rank, (i, z) in enumerate(zip(order[:n_plot], anomaly_maps, strict=True), start=1):
         found = anomalous_regions(z, data.wavelength, threshold=REGION_THRESHOLD)
         regions.append(
-            "; ".join(f"{r['wavelength_min']:.0f}-{r['wavelength_max']:.0f}" for r in found)
+            "; ".join(f"{r['wavelength_min']:.1f}-{r['wavelength_max']:.1f}" for r in found)
         )
         title = f"#{rank}  {data.ids[i]}   score = {scores[i]:.3g}"
         cutout, ax = (cutouts or {}).get(str(data.ids[i])), None
@@ -251,8 +258,51 @@ def _safe(name):
 
 
 def _jsonable(value):
+    """``value`` for run.json: as it is when JSON holds it, else a readable description that
+    rebuilds it (never a repr with a memory address)."""
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, str | int | float | bool | type(None) | list | dict):
         return value
+    if isinstance(value, tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, type) or inspect.isroutine(value):
+        return _public_name(value)
+    params = _init_params(value)
+    if params is not None:
+        return {"class": _public_name(type(value)), "params": params}
     return repr(value)
+
+
+def _init_params(obj):
+    """The arguments of ``type(obj).__init__`` that ``obj`` stores under their own names (the
+    scikit-learn and skorch convention), or None when it does not store them all."""
+    try:
+        signature = inspect.signature(type(obj).__init__)
+    except (TypeError, ValueError):
+        return None
+    names = [
+        name
+        for name, p in signature.parameters.items()
+        if name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    ]
+    if not all(hasattr(obj, name) for name in names):
+        return None
+    return {name: _jsonable(getattr(obj, name)) for name in names}
+
+
+def _public_name(obj):
+    """``module.QualName``, by the shortest module path that exports ``obj``."""
+    module = getattr(obj, "__module__", None) or ""
+    qualname = getattr(obj, "__qualname__", type(obj).__qualname__)
+    parts = module.split(".")
+    for i in range(1, len(parts) + 1):
+        try:
+            candidate = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        if getattr(candidate, qualname, None) is obj:
+            return f"{'.'.join(parts[:i])}.{qualname}"
+    return f"{module}.{qualname}"

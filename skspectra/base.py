@@ -274,8 +274,8 @@ class NeuralEstimatorMixin:
     ``_build_criterion()``
         Return the loss module; skorch calls it as ``criterion(y_pred, y_true)``.
 
-    Then ``fit`` calls :meth:`_fit_net` with the arrays the net trains on, and
-    the other methods call :meth:`_infer` to run the trained module.
+    Then ``fit`` calls ``_fit_net`` with the arrays the net trains on, and
+    the other methods call ``_infer`` to run the trained module.
     """
 
     _parameter_constraints: dict = {

@@ -4,10 +4,13 @@
 report of the most anomalous ones. Without paths it runs on the Gaia XP sample
 that ships with the package. ``skspectra images [PATHS...]`` does the same for
 FITS images with an ImageAutoencoder, or for the Hubble Deep Field stamps. Bad
-input ends with one line on stderr and exit status 1, never a traceback.
+input (an :class:`~skspectra.io.InputError`, or a file the system cannot open) ends
+with one line on stderr and exit status 1; ``--debug`` shows its traceback. Any other
+error is a bug in skspectra and always shows its traceback.
 """
 
 import argparse
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -16,6 +19,7 @@ import numpy as np
 
 from ._cli_score import add_score_parser, score
 from ._training_cli import add_training_options, interrupted, start_run
+from .io._errors import InputError
 
 __all__ = ["main"]
 
@@ -28,10 +32,11 @@ _SKIP_BAD_HELP = (
     "go on past files that cannot be read and list them, with the reason, in run.json "
     "(default: stop at the first, with exit status 1)"
 )
-
-
-class InputError(ValueError):
-    """Bad input that the user can fix; reported as one line."""
+_SKIP_BAD_SPECTRA_HELP = (
+    "go on past files that cannot be read and spectra that cannot be used (NaN flux at "
+    "unmasked pixels, no usable pixel), and list each, with the reason, in run.json "
+    "(skipped_files, skipped_spectra; default: stop at the first, with exit status 1)"
+)
 
 
 def _build_parser():
@@ -44,10 +49,13 @@ def _build_parser():
         "anomalies",
         help="find anomalous spectra with a convolutional autoencoder and write a report",
         description=(
-            "Train a SpectralCAE on the spectra, rank every spectrum by its reconstruction "
-            "chi-square, and write anomalies.csv, one figure per top anomaly and run.json "
-            "into a new directory. Without PATHS it uses the Gaia XP sample shipped with "
-            "skspectra (3,000 real stars)."
+            "Train a SpectralCAE on the spectra, rank every spectrum by its anomaly score "
+            "(SpectralCAE's default, anomaly_score='combined': the worse of the chi-square of "
+            "its worst-fitted pixels and the distance of its latent vector to those of the "
+            "training spectra, each in robust sigma of the training spectra), and write "
+            "anomalies.csv, one figure per top anomaly and run.json into a new directory. "
+            "Without PATHS it uses the Gaia XP sample shipped with skspectra (3,000 real "
+            "stars)."
         ),
     )
     anomalies.add_argument(
@@ -87,10 +95,30 @@ def _build_parser():
         "plotted anomaly; matched by file name (= spectrum id), else by WCS centre vs the "
         "spectrum's RA/Dec within 3 arcsec",
     )
-    _add_run_options(anomalies, "anomalies")
+    _add_run_options(anomalies, "anomalies", _SKIP_BAD_SPECTRA_HELP)
     _add_images_parser(sub)
-    add_score_parser(sub, _positive_int)
+    score_parser = add_score_parser(sub, _positive_int)
+    for command in (anomalies, sub.choices["images"], score_parser):
+        _add_common_options(command)
     return parser
+
+
+def _add_common_options(command):
+    """``--threads`` and ``--debug``, which every command takes."""
+    from .utils import MAX_DEFAULT_THREADS, default_n_threads
+
+    command.add_argument(
+        "--threads",
+        type=_positive_int,
+        default=None,
+        help="CPU threads for torch and the BLAS/OpenMP libraries (default: the cores this "
+        f"process may use, at most {MAX_DEFAULT_THREADS}; here {default_n_threads()})",
+    )
+    command.add_argument(
+        "--debug",
+        action="store_true",
+        help="show the full traceback of an error in the input, not one line",
+    )
 
 
 def _add_images_parser(sub):
@@ -149,17 +177,10 @@ def _add_images_parser(sub):
     images.add_argument(
         "--n-components", type=_positive_int, default=8, help="latent dimensions (default: 8)"
     )
-    images.add_argument(
-        "--threads",
-        type=_positive_int,
-        default=1,
-        help="CPU threads for torch (default: 1; on 32-pixel stamps, 2 threads ran slower "
-        "than 1 on a shared 2-core machine)",
-    )
-    _add_run_options(images, "images")
+    _add_run_options(images, "images", _SKIP_BAD_HELP)
 
 
-def _add_run_options(command, kind):
+def _add_run_options(command, kind, skip_bad_help):
     """The options every training command shares: output, model file, seed, display,
     checkpoints and resuming, bad files."""
     command.add_argument(
@@ -182,7 +203,7 @@ def _add_run_options(command, kind):
     )
     command.add_argument("--quiet", action="store_true", help="no progress bar")
     add_training_options(command)
-    command.add_argument("--skip-bad", action="store_true", help=_SKIP_BAD_HELP)
+    command.add_argument("--skip-bad", action="store_true", help=skip_bad_help)
 
 
 def _fraction(text):
@@ -286,25 +307,18 @@ def _images(args):
     t_load = time.perf_counter() - t0
     n, c, h, w = data.images.shape
     print(f"skspectra: {n} images of {c}x{h}x{w} from {data.source}", file=sys.stderr)
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(args.threads)
     run.begin()
-    try:
-        model, scores, timings = find_image_anomalies(
-            data.images,
-            contamination=args.contamination,
-            n_components=args.n_components,
-            max_epochs=args.epochs,
-            random_state=args.random_state,
-            verbose=0 if args.quiet else 1,
-            callbacks=run.callbacks(),
-            device=args.device,
-            amp=args.amp,
-        )
-    finally:
-        torch.set_num_threads(threads)
+    model, scores, timings = find_image_anomalies(
+        data.images,
+        contamination=args.contamination,
+        n_components=args.n_components,
+        max_epochs=args.epochs,
+        random_state=args.random_state,
+        verbose=0 if args.quiet else 1,
+        callbacks=run.callbacks(),
+        device=args.device,
+        amp=args.amp,
+    )
     out = run.out_dir
     extra = {
         "arguments": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
@@ -337,25 +351,65 @@ def _save_model(model, path, **metadata):
     return save_model(model, unique_path(path), metadata=metadata)
 
 
+@contextlib.contextmanager
+def _threads(n):
+    """Compute with ``n`` threads in torch and in the BLAS/OpenMP pools, then restore them."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        with threadpool_limits(n):
+            yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _one_line(exc):
+    """The message of an input error, in one line."""
+    if isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}"  # not Python's "[Errno 2] ..." prefix
+    text = str(exc)
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _is_input_error(exc):
+    """Errors in what the user gave, not bugs: ours, the file system's, a missing extra."""
+    if isinstance(exc, InputError | OSError):
+        return True
+    if isinstance(exc, ImportError):  # an optional package, not a module of skspectra
+        return not (exc.name or "skspectra").startswith("skspectra")
+    return False
+
+
 def main(argv=None):
-    """Run the ``skspectra`` command; return the exit status."""
+    """Run the ``skspectra`` command; return the exit status.
+
+    Input errors (:class:`~skspectra.io.InputError`, a file the system cannot open, a missing
+    optional package) are reported in one line, with exit status 1, or with their traceback
+    under ``--debug``. Any other exception is a bug and propagates with its traceback.
+    """
     import warnings
 
     from astropy.utils.exceptions import AstropyWarning
 
     from .training import TrainingInterrupted
+    from .utils import default_n_threads
 
     args = _build_parser().parse_args(argv)
+    args.threads = args.threads or default_n_threads()  # run.json records the number used
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _threads(args.threads):
             # a damaged file is reported in one line below, not as astropy's warnings too
             warnings.simplefilter("ignore", AstropyWarning)
             if args.command == "score":
                 return score(args)
             return _images(args) if args.command == "images" else _anomalies(args)
-    except (InputError, ValueError, OSError, ImportError) as exc:
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(f"skspectra: error: {message}", file=sys.stderr)
+    except (InputError, OSError, ImportError) as exc:
+        if args.debug or not _is_input_error(exc):
+            raise
+        print(f"skspectra: error: {_one_line(exc)}", file=sys.stderr)
         return 1
     except TrainingInterrupted as exc:
         return interrupted(exc, args.command)

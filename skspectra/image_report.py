@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from .anomaly_report import _jsonable, _versions, ranked_table
+from .io._errors import InputError
 from .utils import unique_path
 
 __all__ = ["find_image_anomalies", "write_image_report"]
@@ -129,7 +130,7 @@ def write_image_report(out_dir, data, model, scores, *, top=10, extra=None, exis
 
     out_dir = Path(out_dir) if exist_ok else unique_path(out_dir)
     if exist_ok and (out_dir / "run.json").exists():
-        raise ValueError(f"{out_dir} already holds a report (run.json); choose another directory.")
+        raise InputError(f"{out_dir} already holds a report (run.json); choose another directory.")
     out_dir.mkdir(parents=True, exist_ok=exist_ok)
     t0 = time.perf_counter()
     scores = np.asarray(scores, dtype=float)

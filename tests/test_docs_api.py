@@ -37,7 +37,7 @@ def documented_names(text):
     """Fully qualified names in ``autosummary`` lists and ``data::`` directives of api.rst."""
     names, module, in_autosummary = set(), None, False
     for line in text.splitlines():
-        if m := re.match(r"\.\. currentmodule:: (\S+)", line):
+        if m := re.match(r"\.\. (?:current)?module:: (\S+)", line):
             module, in_autosummary = m.group(1), False
         elif line.startswith(".. autosummary::"):
             in_autosummary = True

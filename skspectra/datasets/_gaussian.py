@@ -237,7 +237,9 @@ def make_gaussian_spectra(
     Returns
     -------
     X : ndarray of shape (n_samples, n_channels)
-        The spectra, in flux units.
+        The spectra, in flux units. By default this array alone is returned;
+        with ``return_params=True``, three values are, in this order:
+        ``X, params, noise = make_gaussian_spectra(..., return_params=True)``.
     params : ndarray of shape (n_samples, 3 * max_components)
         Only if ``return_params``. The true parameters, per spectrum
         ``[a_1, mu_1, sigma_1, a_2, mu_2, sigma_2, ...]`` (amplitude, mean

@@ -67,6 +67,12 @@ class ImageInputMixin:
             ndim = len(X.shape)
         else:  # nested lists may hold images; anything else goes to sklearn's validation
             ndim = np.asarray(X).ndim if isinstance(X, list | tuple) else 2
+        if ndim > 4:
+            raise ValueError(
+                f"X has {ndim} dimensions (shape {tuple(np.shape(X))}); give images as "
+                "(n_samples, H, W), (n_samples, C, H, W), or flat rows (n_samples, C*H*W) "
+                "with image_shape=(C, H, W)."
+            )
         kwargs = dict(dtype=[np.float64, np.float32], ensure_all_finite="allow-nan")
         if ndim in (3, 4):
             raw = check_array(X, allow_nd=True, **kwargs)

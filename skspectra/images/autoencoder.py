@@ -359,8 +359,9 @@ class ImageAutoencoder(
         Raises
         ------
         ValueError
-            If ``X`` holds infinite values, is flat without ``image_shape``
-            (or does not match it), ``ivar`` does not match ``X``, an image is
+            If ``X`` holds infinite values, has more than 4 dimensions, is
+            flat without ``image_shape`` (or does not match it), ``ivar`` does
+            not match ``X``, an image is
             fully masked, ``loss='bce'`` and pixels lie outside [0, 1], or
             ``device`` names a GPU that is not there.
         """

@@ -1,5 +1,6 @@
 """Readers of spectrum files: one per format, plus a reader of many files at once."""
 
+from ._errors import InputError
 from .collection import read_spectra
 from .crossmatch import crossmatch, parse_2mass_designation
 from .images import read_fits_images
@@ -16,6 +17,7 @@ from .sdss import SDSS_FLUX_UNIT, read_sdss_spectrum
 from .tables import read_spectra_table
 
 __all__ = [
+    "InputError",
     "SDSS_FLUX_UNIT",
     "check_training_images",
     "check_training_spectra",

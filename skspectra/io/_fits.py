@@ -14,6 +14,8 @@ from astropy.io import fits
 from astropy.io.fits.verify import VerifyError, VerifyWarning
 from astropy.utils.exceptions import AstropyUserWarning
 
+from ._errors import InputError
+
 try:  # raised when the tiles of a compressed image HDU are damaged
     from astropy.io.fits.hdu.compressed._compression import CfitsioException
 except ImportError:  # pragma: no cover - another astropy layout
@@ -52,20 +54,23 @@ def _damage_is_an_error():
 
 @contextlib.contextmanager
 def naming_the_file(path):
-    """Re-raise ValueError and TypeError as a ValueError that starts with ``path``.
+    """Turn astropy's errors on a damaged file into an :class:`InputError` naming ``path``.
 
-    Cells that numpy cannot convert ("could not convert string to float: 'abc'") are errors
-    in the file; the message must say which file.
+    Wrap only calls into astropy (headers, columns, table data): on a damaged header it
+    raises ValueError, TypeError, KeyError, IndexError, AttributeError and its own errors.
+    Never wrap our own parsing: there, such an error is a bug and must show as one, not as
+    "not a readable FITS file" (which ``--skip-bad`` would then skip silently).
     """
     try:
         yield
+    except InputError:
+        raise
     except (ValueError, TypeError) as exc:
         if str(path) in str(exc):
-            raise
-        raise ValueError(f"{path}: {exc}") from exc
+            raise InputError(str(exc)) from exc
+        raise InputError(f"{path}: {exc}") from exc
     except (AttributeError, KeyError, IndexError, VerifyError, CfitsioException) as exc:
-        # astropy on a damaged header: cards it cannot parse, an HDU of an unexpected kind
-        raise ValueError(f"{path} is not a readable FITS file: {exc}") from exc
+        raise InputError(f"{path} is not a readable FITS file: {exc}") from exc
 
 
 def check_file(path):
@@ -82,7 +87,7 @@ def check_file(path):
 def open_fits(path):
     """Open a FITS file fully (all headers, no memmap) and close it afterwards.
 
-    Every failure to parse, damage included, becomes ``ValueError("<path> is not a readable
+    Every failure to parse, damage included, becomes ``InputError("<path> is not a readable
     FITS file: ...")``.
     """
     path = check_file(path)
@@ -92,11 +97,21 @@ def open_fits(path):
     except (FileNotFoundError, PermissionError):
         raise
     except _UNREADABLE as exc:
-        raise ValueError(f"{path} is not a readable FITS file: {exc}") from exc
+        raise InputError(f"{path} is not a readable FITS file: {_why_not_fits(exc)}") from exc
     try:
         yield hdul
     finally:
         hdul.close()
+
+
+def _why_not_fits(exc):
+    """astropy's reason, without its advice on options that our callers do not offer."""
+    text = str(exc)
+    if "ignore_missing_simple" in text or "No SIMPLE card" in text:
+        return "it does not begin with a FITS header (no SIMPLE card); is it another format?"
+    if "Zip files with multiple members" in text:
+        return "it is a zip archive of several files (a NumPy .npz?), not FITS"
+    return text
 
 
 def _gunzipped(path):
@@ -114,12 +129,12 @@ def _gunzipped(path):
 
 
 def read_hdu_data(hdu, path):
-    """``hdu.data``, turning astropy's errors on damaged data into a ValueError naming the file."""
+    """``hdu.data``, turning astropy's errors on damaged data into an InputError naming the file."""
     try:
         with _damage_is_an_error():
             return hdu.data
     except _UNREADABLE as exc:
-        raise ValueError(f"{path} is not a readable FITS file: {exc}") from exc
+        raise InputError(f"{path} is not a readable FITS file: {exc}") from exc
 
 
 def find_column(names, candidates):
@@ -135,12 +150,19 @@ def find_column(names, candidates):
     return None
 
 
-def native(array, dtype=np.float64):
+def native(array, dtype=np.float64, path=None):
     """A native-byte-order copy of a FITS column in ``dtype``.
 
     FITS data are big-endian; torch (and some numpy fast paths) refuse non-native byte order.
+    A column that cannot be converted (text in a flux column, say) is an error in the file:
+    with ``path``, it is raised as an :class:`InputError` that names the file.
     """
-    return np.array(array, dtype=np.dtype(dtype).newbyteorder("="))
+    try:
+        return np.array(array, dtype=np.dtype(dtype).newbyteorder("="))
+    except (ValueError, TypeError) as exc:
+        if path is None:
+            raise
+        raise InputError(f"{path}: a column cannot be read as {np.dtype(dtype)}: {exc}") from exc
 
 
 def python_scalar(value):
@@ -172,20 +194,20 @@ def expand_paths(paths, patterns, what, check=check_file):
 
     Raises
     ------
-    ValueError
+    InputError
         If no path is given, or a directory holds no matching file.
     """
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
     paths = [Path(p) for p in paths]
     if not paths:
-        raise ValueError("no paths given.")
+        raise InputError("no paths given.")
     files = []
     for path in paths:
         if path.is_dir():
             found = sorted({f for pattern in patterns for f in path.glob(pattern) if f.is_file()})
             if not found:
-                raise ValueError(f"no {what} found in {path} (looked for {', '.join(patterns)}).")
+                raise InputError(f"no {what} found in {path} (looked for {', '.join(patterns)}).")
             files.extend(found)
         else:
             check(path)
@@ -201,7 +223,8 @@ def read_each(files, read_one, *, skip_bad=False):
     files : list of Path
         Files to read (from :func:`expand_paths`).
     read_one : callable
-        Reads one file; raises ValueError or OSError (naming the file) if it cannot.
+        Reads one file; raises :class:`InputError` or OSError (naming the file) if it cannot.
+        Any other error is a bug and propagates, ``skip_bad`` or not.
     skip_bad : bool, default=False
         False: the first unreadable file stops everything (its error is raised). True: it is
         left out and listed in ``skipped``.
@@ -215,20 +238,20 @@ def read_each(files, read_one, *, skip_bad=False):
 
     Raises
     ------
-    ValueError
+    InputError
         With ``skip_bad``, if no file at all could be read (naming the first).
     """
     results, skipped = [], []
     for path in files:
         try:
             results.append(read_one(path))
-        except (ValueError, OSError) as exc:
+        except (InputError, OSError) as exc:
             if not skip_bad or isinstance(exc, FileNotFoundError):
                 raise
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             skipped.append({"file": str(path), "reason": reason})
     if skipped and not results:
-        raise ValueError(
+        raise InputError(
             f"none of the {len(skipped)} files could be read; the first, {skipped[0]['file']}: "
             f"{skipped[0]['reason']}"
         )

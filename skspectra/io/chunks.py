@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._errors import InputError
 from ._fits import check_file, expand_paths, find_column
 from .tables import _FIELDS
 
@@ -82,7 +83,7 @@ def iter_spectrum_chunks(paths, chunk_size):
 
     Raises
     ------
-    ValueError
+    InputError
         If a file cannot be read, lacks a flux array, or its arrays disagree in shape.
     FileNotFoundError
         If a path does not exist.
@@ -131,7 +132,7 @@ def _flush(files):
     if all(w is None for w in wavelength):
         wavelength = None
     elif any(w is None for w in wavelength):
-        raise ValueError(
+        raise InputError(
             "some files give wavelengths and others do not; add a 'wavelength' array to every file"
         )
     ids = np.array(
@@ -207,7 +208,7 @@ class _NpyStream:
         else:  # (2, 0) or (3, 0): same header but for the length field and its encoding
             shape, fortran, dtype = np.lib.format.read_array_header_2_0(self.stream)
         if dtype.hasobject:
-            raise ValueError(f"{path}: {member} holds Python objects; refusing to unpickle it.")
+            raise InputError(f"{path}: {member} holds Python objects; refusing to unpickle it.")
         self.shape, self.dtype, self.fortran = shape, dtype, fortran
         self.row_bytes = int(np.prod(shape[1:], dtype=np.int64)) * dtype.itemsize
         self.position = 0
@@ -217,7 +218,7 @@ class _NpyStream:
         assert start == self.position, "rows are read in order"
         data = self.stream.read((stop - start) * self.row_bytes)
         if len(data) != (stop - start) * self.row_bytes:
-            raise ValueError(f"{self.path} is truncated: rows {start}-{stop - 1} are missing.")
+            raise InputError(f"{self.path} is truncated: rows {start}-{stop - 1} are missing.")
         self.position = stop
         return np.frombuffer(data, dtype=self.dtype).reshape(stop - start, *self.shape[1:])
 
@@ -228,7 +229,7 @@ def _npz_chunks(path, chunk_size):
         try:
             flux = np.load(path, mmap_mode="r", allow_pickle=False)
         except (OSError, ValueError) as exc:
-            raise ValueError(f"{path} is not a readable .npy array: {exc}") from exc
+            raise InputError(f"{path} is not a readable .npy array: {exc}") from exc
         _check_flux(flux, path)
         yield from _row_chunks(path, _Sliced(flux), None, {}, chunk_size)
         return
@@ -238,7 +239,7 @@ def _npz_chunks(path, chunk_size):
             names.pop(None, None)
             found = {k: n for n, k in names.items()}
             if "flux" not in found:
-                raise ValueError(f"{path} has no 'flux' array (it has {', '.join(npz.files)}).")
+                raise InputError(f"{path} has no 'flux' array (it has {', '.join(npz.files)}).")
             flux, ivar = (
                 _stream(archive, npz, found[k], path) if k in found else None
                 for k in ("flux", "ivar")
@@ -247,7 +248,7 @@ def _npz_chunks(path, chunk_size):
             _check_arrays(flux, ivar, small, path)
             yield from _row_chunks(path, flux, ivar, small, chunk_size)
     except (OSError, EOFError, zipfile.BadZipFile) as exc:
-        raise ValueError(f"{path} is not a readable .npz archive: {exc}") from exc
+        raise InputError(f"{path} is not a readable .npz archive: {exc}") from exc
 
 
 def _stream(archive, npz, name, path):
@@ -266,10 +267,10 @@ def _hdf5_chunks(path, dataset, chunk_size):
     try:
         f = h5py.File(path, "r")
     except OSError as exc:
-        raise ValueError(f"{path} is not a readable HDF5 file: {exc}") from exc
+        raise InputError(f"{path} is not a readable HDF5 file: {exc}") from exc
     with f:
         if dataset not in f or not isinstance(f[dataset], h5py.Dataset):
-            raise ValueError(
+            raise InputError(
                 f"{path} has no dataset {dataset!r}; name it as FILE.h5:/path/to/flux "
                 f"(top-level entries: {', '.join(f.keys())})."
             )
@@ -286,7 +287,7 @@ def _hdf5_chunks(path, dataset, chunk_size):
 
 def _check_flux(flux, where):
     if len(flux.shape) < 2 or flux.shape[0] == 0:
-        raise ValueError(
+        raise InputError(
             f"{where}: flux has shape {tuple(flux.shape)}; expected (n_spectra, n_pixels)."
         )
 
@@ -295,17 +296,17 @@ def _check_arrays(flux, ivar, small, where):
     _check_flux(flux, where)
     n = flux.shape[0]
     if ivar is not None and tuple(ivar.shape) != tuple(flux.shape):
-        raise ValueError(
+        raise InputError(
             f"{where}: ivar has shape {tuple(ivar.shape)} but flux has {tuple(flux.shape)}."
         )
     w = small.get("wavelength")
     if w is not None and not (
         (w.ndim == 1 and w.shape[0] == flux.shape[-1]) or tuple(w.shape) == tuple(flux.shape)
     ):
-        raise ValueError(
+        raise InputError(
             f"{where}: wavelength has shape {w.shape}; expected ({flux.shape[-1]},) or the "
             "shape of flux."
         )
     for key in ("ids", "z"):
         if key in small and small[key].shape != (n,):
-            raise ValueError(f"{where}: {key} has shape {small[key].shape}; expected ({n},).")
+            raise InputError(f"{where}: {key} has shape {small[key].shape}; expected ({n},).")

@@ -5,6 +5,7 @@ import warnings
 import pandas as pd
 from sklearn.utils import Bunch
 
+from ._errors import InputError
 from ._fits import check_file, expand_paths, find_column, naming_the_file, open_fits, read_each
 from .sdss import _sdss_from_hdulist
 from .tables import _table_from_hdulist, read_spectra_table
@@ -80,10 +81,10 @@ def read_spectra(paths, *, require_wavelength=True, skip_bad=False):
     ------
     FileNotFoundError
         If a path does not exist.
-    ValueError
+    InputError
         If no paths are given, a directory holds no spectrum files, a file has an unknown
-        suffix or no wavelengths (with ``require_wavelength``), or a reader rejects a
-        file.
+        suffix or no wavelengths (with ``require_wavelength``), a reader rejects a file, or
+        the files state different flux units (:class:`InputError`, naming a file of each).
 
     Examples
     --------
@@ -109,11 +110,7 @@ def read_spectra(paths, *, require_wavelength=True, skip_bad=False):
             UserWarning,
             stacklevel=2,
         )
-    units = {r["meta"]["flux_unit"] for r in records if r["meta"]["flux_unit"] is not None}
-    if len(units) > 1:
-        warnings.warn(
-            f"the files use different flux units: {sorted(units)}.", UserWarning, stacklevel=2
-        )
+    _check_one_flux_unit(records)
     return Bunch(
         wavelength=[record["wavelength"] for record in records],
         flux=[record["flux"] for record in records],
@@ -126,18 +123,45 @@ def read_spectra(paths, *, require_wavelength=True, skip_bad=False):
     )
 
 
+def _check_one_flux_unit(records):
+    """Spectra in different flux units cannot share one array: refuse them, naming a file of
+    each unit. Units are compared as astropy units, so spellings of one unit agree; files that
+    state no unit (``.npz``, FITS without TUNIT) are not compared."""
+    from astropy import units as u
+
+    first_file, seen = {}, []
+    for record in records:
+        unit = record["meta"]["flux_unit"]
+        if unit is None or unit in first_file:
+            continue
+        parsed = u.Unit(unit, parse_strict="silent")
+        if any(parsed == other for other in seen):
+            continue
+        seen.append(parsed)
+        first_file[unit] = record["meta"]["file"]
+    if len(first_file) > 1:
+        listed = "; ".join(f"{unit!r} in {file}" for unit, file in first_file.items())
+        raise InputError(
+            f"the files give flux in {len(first_file)} different units ({listed}); convert "
+            "them to one unit (e.g. with astropy.units) before reading them together, or "
+            "read each unit separately."
+        )
+
+
 def _check_spectrum_file(path):
     check_file(path)
     if not path.name.lower().endswith(_SUFFIXES):
-        raise ValueError(f"{path}: unsupported file type; expected one of {', '.join(_SUFFIXES)}.")
+        raise InputError(f"{path}: unsupported file type; expected one of {', '.join(_SUFFIXES)}.")
 
 
 def _records(path, require_wavelength=True):
     """One dict per spectrum in ``path``: wavelength, flux, ivar, mask, meta."""
     if path.name.lower().endswith(".npz"):
         return _table_records(read_spectra_table(path), path, require_wavelength)
-    with open_fits(path) as hdul, naming_the_file(path):
-        if _is_sdss(hdul):
+    with open_fits(path) as hdul:
+        with naming_the_file(path):
+            is_sdss = _is_sdss(hdul)
+        if is_sdss:
             spec = _sdss_from_hdulist(hdul, path)
             return [_sdss_record(spec, path)]
         return _table_records(_table_from_hdulist(hdul, path), path, require_wavelength)
@@ -170,7 +194,7 @@ def _sdss_record(spec, path):
 
 def _table_records(table, path, require_wavelength=True):
     if table.wavelength is None and require_wavelength:
-        raise ValueError(
+        raise InputError(
             f"{path} has no wavelength array; read_spectra needs one per file to "
             "put spectra on a common grid."
         )

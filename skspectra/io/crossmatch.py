@@ -5,6 +5,8 @@ import re
 import numpy as np
 from sklearn.utils import Bunch
 
+from ._errors import InputError
+
 __all__ = ["crossmatch", "parse_2mass_designation"]
 
 #: ``2M`` / ``2MASS J`` / ``J`` + hhmmssSS ± ddmmssS (APOGEE ids are ``2M`` + designation).
@@ -21,13 +23,13 @@ def _as_skycoord(coords, name):
     if not isinstance(coords, SkyCoord):
         array = np.asarray(coords, dtype=np.float64)
         if array.ndim != 2 or array.shape[1] != 2:
-            raise ValueError(
+            raise InputError(
                 f"{name} must be an astropy SkyCoord or an (n, 2) array of (ra, dec) in "
                 f"degrees, got shape {array.shape}."
             )
         coords = SkyCoord(array[:, 0], array[:, 1], unit="deg", frame="icrs")
     if coords.isscalar:
-        raise ValueError(f"{name} is a single position; wrap it in a list: SkyCoord([...]).")
+        raise InputError(f"{name} is a single position; wrap it in a list: SkyCoord([...]).")
     return coords
 
 
@@ -37,17 +39,17 @@ def _as_angle(max_sep):
 
     if isinstance(max_sep, u.Quantity):
         if not max_sep.unit.is_equivalent(u.deg):
-            raise ValueError(f"max_sep must be an angle, got unit {max_sep.unit}.")
+            raise InputError(f"max_sep must be an angle, got unit {max_sep.unit}.")
         angle = Angle(max_sep)
     else:
         try:
             angle = Angle(float(max_sep), u.arcsec)
         except (TypeError, ValueError) as exc:
-            raise ValueError(
+            raise InputError(
                 f"max_sep must be an angle Quantity or a number of arcsec, got {max_sep!r}."
             ) from exc
     if not angle.isscalar or not np.isfinite(angle.value) or angle.value <= 0:
-        raise ValueError(f"max_sep must be one positive angle, got {max_sep!r}.")
+        raise InputError(f"max_sep must be one positive angle, got {max_sep!r}.")
     return angle
 
 
@@ -82,7 +84,7 @@ def crossmatch(coords1, coords2, max_sep=1.0, *, method="one_to_one"):
 
     Raises
     ------
-    ValueError
+    InputError
         If the coordinates are neither SkyCoord arrays nor (n, 2) arrays, ``max_sep`` is not
         a positive angle, or ``method`` is unknown.
 
@@ -105,7 +107,7 @@ def crossmatch(coords1, coords2, max_sep=1.0, *, method="one_to_one"):
     from astropy.coordinates import Angle, search_around_sky
 
     if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}.")
+        raise InputError(f"method must be one of {METHODS}, got {method!r}.")
     c1, c2 = _as_skycoord(coords1, "coords1"), _as_skycoord(coords2, "coords2")
     max_sep = _as_angle(max_sep)
     n1, n2 = len(c1), len(c2)
@@ -156,7 +158,7 @@ def parse_2mass_designation(designations):
 
     Raises
     ------
-    ValueError
+    InputError
         Naming the first id that does not have the form above (APOGEE also has ids of other
         forms, for stars outside 2MASS), or one with minutes or seconds >= 60.
 
@@ -187,7 +189,7 @@ def parse_2mass_designation(designations):
     for k, name in enumerate(names):
         match = _DESIGNATION.match(str(name))
         if match is None:
-            raise ValueError(
+            raise InputError(
                 f"{name!r} is not a 2MASS designation (2Mhhmmssss+ddmmsss, as in "
                 "'2M00000002+7417074'); keep such rows out or give positions another way."
             )
@@ -197,7 +199,7 @@ def parse_2mass_designation(designations):
     hh, mm, ss, cs, _, dd, am, asec, ds = parts.T
     if np.any(mm >= 60) or np.any(ss >= 60) or np.any(am >= 60) or np.any(asec >= 60):
         bad = np.flatnonzero((mm >= 60) | (ss >= 60) | (am >= 60) | (asec >= 60))[0]
-        raise ValueError(f"{names[bad]!r} has minutes or seconds >= 60; it is not a position.")
+        raise InputError(f"{names[bad]!r} has minutes or seconds >= 60; it is not a position.")
     ra_seconds = hh * 3600 + mm * 60 + ss + (cs + 0.5) / 100
     dec_arcsec = dd * 3600 + am * 60 + asec + (ds + 0.5) / 10
     return SkyCoord(ra_seconds * 15 / 3600, sign * dec_arcsec / 3600, unit="deg", frame="icrs")

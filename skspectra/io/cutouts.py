@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._errors import InputError
 from ._fits import open_fits
 from .crossmatch import _DESIGNATION, crossmatch, parse_2mass_designation
 
@@ -80,7 +81,7 @@ def _read_fits_cutout(path):
                 continue
             image = np.squeeze(np.asarray(data, dtype=np.float64))
             if image.ndim != 2:
-                raise ValueError(
+                raise InputError(
                     f"{path}: its image has shape {data.shape}; a cutout must be one 2-D image "
                     "(save one band per file)."
                 )
@@ -93,7 +94,7 @@ def _read_fits_cutout(path):
             if wcs is not None and not wcs.has_celestial:
                 wcs = None
             return image, (None if wcs is None else wcs.celestial)
-    raise ValueError(f"{path} holds no 2-D image HDU, so it is not an image cutout.")
+    raise InputError(f"{path} holds no 2-D image HDU, so it is not an image cutout.")
 
 
 def read_cutouts(directory):
@@ -115,7 +116,7 @@ def read_cutouts(directory):
     ------
     FileNotFoundError
         If ``directory`` does not exist.
-    ValueError
+    InputError
         If it holds no cutout, two files share an id, or a FITS file is damaged or has no 2-D
         image (the message names the file).
     """
@@ -128,7 +129,7 @@ def read_cutouts(directory):
         if stem is None:
             continue
         if stem in seen:
-            raise ValueError(
+            raise InputError(
                 f"{seen[stem].name} and {path.name} are both cutouts of id {stem!r}; keep one."
             )
         seen[stem] = path
@@ -141,10 +142,10 @@ def read_cutouts(directory):
             try:
                 image = np.asarray(matplotlib.image.imread(path))
             except (OSError, ValueError, SyntaxError) as exc:
-                raise ValueError(f"{path} is not a readable PNG/JPEG image ({exc}).") from exc
+                raise InputError(f"{path} is not a readable PNG/JPEG image ({exc}).") from exc
             cutouts.append(Cutout(stem, path, image, "upper", None))
     if not cutouts:
-        raise ValueError(
+        raise InputError(
             f"{directory} holds no image cutout (FITS, PNG or JPEG files named after the "
             "spectrum ids, e.g. 2M00000002+7417074.fits)."
         )

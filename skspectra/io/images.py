@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from astropy.io import fits
 
+from ._errors import InputError
 from ._fits import expand_paths, naming_the_file, open_fits, read_each, read_hdu_data
 
 __all__ = ["IMAGE_PATTERNS", "read_fits_images"]
@@ -29,6 +30,7 @@ _META_COLUMNS = (
     "ra",
     "dec",
     "pixel_scale",
+    "wcs_problem",
     "n_blank",
     "flux_factor",
 )
@@ -88,12 +90,15 @@ def read_fits_images(
         data as stored, numpy order), ``plane`` (None when all planes were kept), ``bitpix``,
         ``bunit``, ``object``, ``ra`` and ``dec`` (degrees, ICRS or the frame of the WCS, at
         the centre of the image; NaN without a celestial WCS), ``pixel_scale`` (arcsec per
-        input pixel along the first axis, NaN without a celestial WCS), ``n_blank`` (NaN
-        pixels as read) and ``flux_factor`` (1.0 unless ``conserve_flux``).
+        input pixel along the first axis, NaN without a celestial WCS), ``wcs_problem``
+        (missing, None or NaN, when the WCS is usable or the header has none; else why the
+        WCS that the header describes could not be used, and ``ra``, ``dec`` and
+        ``pixel_scale`` are NaN), ``n_blank`` (NaN pixels as read) and
+        ``flux_factor`` (1.0 unless ``conserve_flux``).
 
     Raises
     ------
-    ValueError
+    InputError
         Naming the file, if a path does not exist, is not a readable FITS file (damaged,
         truncated or another format), has no image HDU, has no HDU ``hdu``, its HDU
         ``hdu`` holds no 2-D or 3-D image, ``plane`` is out of range; or if a directory
@@ -124,13 +129,12 @@ def read_fits_images(
     if size is not None:
         size = _check_size(size)
     if plane is not None and (isinstance(plane, bool) or not isinstance(plane, int | np.integer)):
-        raise ValueError(f"plane must be an int or None, got {plane!r}.")
+        raise InputError(f"plane must be an int or None, got {plane!r}.")
     if conserve_flux and size is None:
-        raise ValueError("conserve_flux=True only applies when resizing: give size as well.")
+        raise InputError("conserve_flux=True only applies when resizing: give size as well.")
 
     def read_one(path):  # resized at once, so that only small images are kept
-        with naming_the_file(path):
-            image, meta = _read_one(path, hdu, plane)
+        image, meta = _read_one(path, hdu, plane)
         if size is not None:
             factor = image.shape[1] * image.shape[2] / (size[0] * size[1])
             image = _resize(image, size)
@@ -146,7 +150,7 @@ def read_fits_images(
     if len(shapes) > 1:
         first = images[0].shape
         other = next(i for i, image in enumerate(images) if image.shape != first)
-        raise ValueError(
+        raise InputError(
             f"images differ in shape: {rows[0]['file']} gives (channels, H, W) = {first}, "
             f"{rows[other]['file']} gives {images[other].shape}; pass size=... to resize them "
             "to one size (and plane=... for cubes)."
@@ -166,13 +170,13 @@ def _check_size(size):
     except (TypeError, ValueError):
         ok = False
     if not ok:
-        raise ValueError(f"size must be a positive int or a pair (H, W) of them, got {size!r}.")
+        raise InputError(f"size must be a positive int or a pair (H, W) of them, got {size!r}.")
     return size
 
 
 def _check_exists(path):
     if not path.exists():
-        raise ValueError(f"{path}: no such file or directory.")
+        raise InputError(f"{path}: no such file or directory.")
 
 
 def _is_image(hdu):
@@ -183,13 +187,14 @@ def _is_image(hdu):
 def _read_one(path, hdu, plane):
     """One image of shape (n_channels, H, W) and its metadata row."""
     with open_fits(path) as hdul:
-        index = _select_hdu(hdul, hdu, path)
-        selected = hdul[index]
-        header = selected.header
-        bitpix = header.get("BITPIX")  # as stored: astropy sets -32/-64 once it scales the data
-        data = read_hdu_data(selected, path)
+        with naming_the_file(path):  # astropy's calls only: errors on a damaged file name it
+            index = _select_hdu(hdul, hdu, path)
+            selected = hdul[index]
+            header = selected.header
+            bitpix = header.get("BITPIX")  # as stored: astropy sets -32/-64 once it scales
+            data = read_hdu_data(selected, path)
         if data is None or data.ndim < 2:
-            raise ValueError(
+            raise InputError(
                 f"{path}: HDU {index} holds no image (NAXIS = {header.get('NAXIS', 0)}); "
                 "choose another with hdu=..."
             )
@@ -198,7 +203,7 @@ def _read_one(path, hdu, plane):
         while image.ndim > 3 and image.shape[0] == 1:
             image = image[0]
         if image.ndim > 3:
-            raise ValueError(
+            raise InputError(
                 f"{path}: HDU {index} has {data.ndim} axes of shape {shape}; only 2-D images "
                 "and 3-D cubes can be read."
             )
@@ -208,12 +213,12 @@ def _read_one(path, hdu, plane):
             kept = None
         else:
             if not -image.shape[0] <= plane < image.shape[0]:
-                raise ValueError(
+                raise InputError(
                     f"{path}: plane={plane} is out of range for a cube of {image.shape[0]} planes."
                 )
             kept = int(plane) % image.shape[0]
             image = image[kept : kept + 1]
-        ra, dec, scale = _centre(header, shape)
+        ra, dec, scale, wcs_problem = _centre(header, shape)
         meta = {
             "file": str(path),
             "hdu": index,
@@ -226,6 +231,7 @@ def _read_one(path, hdu, plane):
             "ra": ra,
             "dec": dec,
             "pixel_scale": scale,
+            "wcs_problem": wcs_problem,
             "n_blank": int(np.isnan(image).sum()),
             "flux_factor": 1.0,
         }
@@ -239,14 +245,14 @@ def _select_hdu(hdul, hdu, path):
             if _is_image(candidate):
                 return index
         kinds = ", ".join(type(h).__name__ for h in hdul)
-        raise ValueError(f"{path} has no image HDU (it holds: {kinds}).")
+        raise InputError(f"{path} has no image HDU (it holds: {kinds}).")
     try:
         index = hdul.index_of(hdu)
         hdul[index]
         index %= len(hdul)
     except (KeyError, IndexError, TypeError):
         names = ", ".join(f"{i}:{h.name}" for i, h in enumerate(hdul))
-        raise ValueError(f"{path} has no HDU {hdu!r} (it has {names}).") from None
+        raise InputError(f"{path} has no HDU {hdu!r} (it has {names}).") from None
     return index
 
 
@@ -265,7 +271,12 @@ def _blank_to_nan(data, header):
 
 
 def _centre(header, shape):
-    """(ra, dec) in degrees at the image centre and the pixel scale in arcsec, or NaNs."""
+    """(ra, dec) in degrees at the image centre, the pixel scale in arcsec, and the problem.
+
+    Without celestial WCS keywords: NaNs and no problem. With a WCS that astropy cannot use
+    (an unknown projection, a singular CD matrix...): NaNs and the reason, so that the
+    caller can tell a broken WCS from none.
+    """
     from astropy.wcs import WCS
 
     nan = (float("nan"),) * 3
@@ -273,17 +284,28 @@ def _centre(header, shape):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # FITSFixedWarning and friends on odd headers
             wcs = WCS(header).celestial
-    except Exception:  # a broken WCS leaves the image readable, without coordinates
-        return nan
+    except Exception as exc:  # noqa: BLE001 - any WCS failure leaves the image readable
+        return (*nan, f"WCS not usable: {_first_line(exc)}")
     if not wcs.has_celestial or wcs.naxis != 2:
-        return nan
+        return (*nan, None)
     ny, nx = shape[-2], shape[-1]
     try:
-        ra, dec = wcs.all_pix2world([[(nx - 1) / 2, (ny - 1) / 2]], 0)[0]
-        scale = float(wcs.proj_plane_pixel_scales()[0].to_value("arcsec"))
-    except Exception:
-        return nan
-    return float(ra), float(dec), scale
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ra, dec = wcs.all_pix2world([[(nx - 1) / 2, (ny - 1) / 2]], 0)[0]
+            scale = float(wcs.proj_plane_pixel_scales()[0].to_value("arcsec"))
+    except Exception as exc:  # noqa: BLE001
+        return (*nan, f"WCS not usable at the image centre: {_first_line(exc)}")
+    if not (np.isfinite(ra) and np.isfinite(dec) and np.isfinite(scale)):
+        return (*nan, "WCS gives no finite position at the image centre")
+    return float(ra), float(dec), scale, None
+
+
+def _first_line(exc):
+    """The reason in one line; wcslib puts "ERROR n in f() at line ... of file ..." first."""
+    lines = [x.strip() for x in str(exc).splitlines() if x.strip()]
+    lines = [x for x in lines if not x.startswith("ERROR ")] or lines
+    return lines[0] if lines else type(exc).__name__
 
 
 def _resize(image, size):

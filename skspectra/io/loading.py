@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch
 
+from ._errors import InputError
+
 __all__ = [
     "check_training_spectra",
     "load_gaia_xp_sample",
@@ -69,8 +71,9 @@ def load_spectra(paths, *, skip_bad=False):
     paths : str, path-like, or sequence of them
         Files and directories, as for :func:`~skspectra.io.read_spectra`.
     skip_bad : bool, default=False
-        Go on past files that cannot be read, instead of stopping at the first; they are
-        listed in ``skipped``.
+        Go on past files that cannot be read and spectra that cannot be used (NaN or
+        infinite flux at unmasked pixels, no usable pixel on the common grid), instead of
+        stopping at the first; they are listed in ``skipped`` and ``skipped_spectra``.
 
     Returns
     -------
@@ -83,13 +86,15 @@ def load_spectra(paths, *, skip_bad=False):
         and the noise is to be estimated); ``labels`` (DataFrame of the
         metadata of :func:`~skspectra.io.read_spectra` but ``id``); ``source`` (a line
         that says what was read and how); ``skipped`` (``{"file", "reason"}`` of each file
-        left out with ``skip_bad``).
+        left out with ``skip_bad``); ``skipped_spectra`` (``{"id", "file", "row",
+        "reason"}`` of each spectrum left out with ``skip_bad``).
 
     Raises
     ------
-    ValueError
+    InputError
         If a file cannot be read, a spectrum has NaN flux at unmasked pixels or no usable
-        pixel on the common grid, or tables without wavelengths differ in length.
+        pixel on the common grid (without ``skip_bad``), no spectrum is left, or tables
+        without wavelengths differ in length.
     FileNotFoundError
         If a path does not exist.
     """
@@ -105,7 +110,15 @@ def load_spectra(paths, *, skip_bad=False):
         ],
         dtype=object,
     )
-    _check_finite_flux(spectra, ids)
+    skipped_spectra = []
+    unusable = _unusable_spectra(spectra, ids)
+    if unusable and not skip_bad:
+        i, reason = unusable[0]
+        raise InputError(f"spectrum {ids[i]} {reason}{_in_all(len(unusable))}")
+    if unusable:
+        skipped_spectra += _skip_records(meta, ids, unusable)
+        spectra, meta, ids = _drop(spectra, ids, [i for i, _ in unusable])
+        _check_some_left(ids, skipped_spectra)
     if any(w is None for w in spectra.wavelength):
         flux, ivar, wavelength, frame = _stack_pixel_grid(spectra, ids)
     else:
@@ -129,11 +142,15 @@ def load_spectra(paths, *, skip_bad=False):
         ivar = np.ones_like(flux)
     ivar = np.where(np.isfinite(flux), ivar, 0.0)
     empty = np.flatnonzero(~np.any(ivar > 0, axis=1))
+    reason = "has no usable pixel on the common wavelength grid; drop it"
+    if empty.size and not skip_bad:
+        raise InputError(f"spectrum {ids[empty[0]]} {reason}{_in_all(empty.size)}")
     if empty.size:
-        raise ValueError(
-            f"spectrum {ids[empty[0]]} has no usable pixel on the common wavelength grid "
-            f"({empty.size} spectra in all); drop it"
-        )
+        skipped_spectra += _skip_records(meta, ids, [(i, reason) for i in empty])
+        keep = np.setdiff1d(np.arange(len(ids)), empty)
+        flux, ivar, ids = flux[keep], ivar[keep], ids[keep]
+        meta = meta.iloc[keep].reset_index(drop=True)
+    _check_some_left(ids, skipped_spectra)
     flux, ivar, _ = normalize_spectra(np.where(ivar > 0, flux, np.nan), ivar)
     labels = meta.drop(columns=["id"]).reset_index(drop=True)
     return Bunch(
@@ -146,33 +163,119 @@ def load_spectra(paths, *, skip_bad=False):
         labels=labels,
         source=f"{len(set(meta['file']))} file(s), {frame}, normalised by the median flux",
         skipped=spectra.skipped,
+        skipped_spectra=skipped_spectra,
     )
 
 
-def _check_finite_flux(spectra, ids):
-    """NaN flux is only acceptable where the file itself masks the pixel (ivar = 0)."""
+def _nan_flux_problem(flux, ivar=None, *, skip_hint=True):
+    """What is wrong with one spectrum's NaN or infinite flux, and the fix that works; or None.
+
+    NaN or infinite flux is only acceptable where the pixel is masked (``ivar = 0``). The
+    advice depends on what is left: masking the bad pixels helps only if the spectrum keeps
+    a usable pixel; otherwise the spectrum must go.
+
+    Parameters
+    ----------
+    flux : ndarray of shape (n_wavelengths,)
+    ivar : ndarray of shape (n_wavelengths,), default=None
+        None: every pixel counts as unmasked.
+    skip_hint : bool, default=True
+        Mention ``--skip-bad`` / ``skip_bad=True`` (where the caller offers it).
+
+    Returns
+    -------
+    problem : str or None
+        To follow "spectrum <id> ", or None if the spectrum has no such pixel.
+    """
+    flux = np.asarray(flux)
+    unmasked = np.ones(flux.shape, bool) if ivar is None else np.asarray(ivar) > 0
+    bad = ~np.isfinite(flux) & unmasked
+    if not bad.any():
+        return None
+    usable = int(np.sum(np.isfinite(flux) & unmasked))
+    if usable == 0:
+        hint = " (--skip-bad / skip_bad=True leaves such spectra out)" if skip_hint else ""
+        return (
+            f"has NaN or infinite flux at all its {int(bad.sum())} unmasked pixels, so no "
+            f"pixel is usable; drop the spectrum{hint}"
+        )
+    return (
+        f"has NaN or infinite flux at {int(bad.sum())} pixels that are not masked; mask them "
+        f"(ivar = 0 at those pixels; its {usable} other pixels stay usable), or drop the "
+        "spectrum"
+    )
+
+
+def _unusable_spectra(spectra, ids):
+    """``(index, reason)`` of each spectrum with NaN or infinite flux at unmasked pixels."""
+    found = []
     for i, flux in enumerate(spectra.flux):
-        bad = ~np.isfinite(flux)
-        if spectra.ivar is not None:
-            bad &= spectra.ivar[i] > 0
-        if bad.any():
-            raise ValueError(
-                f"spectrum {ids[i]} has NaN or infinite flux at {bad.sum()} pixels that are not "
-                "masked; set their ivar to 0, or drop the spectrum"
-            )
+        problem = _nan_flux_problem(flux, None if spectra.ivar is None else spectra.ivar[i])
+        if problem is not None:
+            found.append((i, problem))
+    return found
+
+
+def _check_some_left(ids, skipped_spectra):
+    if len(ids) == 0:
+        raise InputError(
+            f"none of the {len(skipped_spectra)} spectra can be used; the first, "
+            f"{skipped_spectra[0]['id']}, {skipped_spectra[0]['reason']}"
+        )
+
+
+def _files_of(data):
+    """ ", from a.npz" (the files the spectra came from, up to 3), or "" when unknown."""
+    labels = data.get("labels")
+    if labels is None or "file" not in getattr(labels, "columns", ()):
+        return f", from {data.source}" if data.get("source") else ""
+    files = list(dict.fromkeys(map(str, labels["file"])))
+    more = f" and {len(files) - 3} more" if len(files) > 3 else ""
+    return f", from {', '.join(files[:3])}{more}"
+
+
+def _in_all(n):
+    return f" ({n} spectra in all)" if n > 1 else ""
+
+
+def _skip_records(meta, ids, found):
+    """``{"id", "file", "row", "reason"}`` for run.json, one per skipped spectrum."""
+    return [
+        {
+            "id": str(ids[i]),
+            "file": str(meta["file"].iloc[i]),
+            "row": int(meta["row"].iloc[i]),
+            "reason": reason.split(";")[0],
+        }
+        for i, reason in found
+    ]
+
+
+def _drop(spectra, ids, drop):
+    """The collection of :func:`read_spectra` without the spectra at indices ``drop``."""
+    keep = [i for i in range(len(ids)) if i not in set(drop)]
+    out = Bunch(
+        wavelength=[spectra.wavelength[i] for i in keep],
+        flux=[spectra.flux[i] for i in keep],
+        ivar=None if spectra.ivar is None else [spectra.ivar[i] for i in keep],
+        mask=[spectra.mask[i] for i in keep],
+        meta=spectra.meta.iloc[keep].reset_index(drop=True),
+        skipped=spectra.skipped,
+    )
+    return out, out.meta, ids[keep]
 
 
 def _stack_pixel_grid(spectra, ids):
     """Tables without wavelengths: spectra of one length share a pixel grid."""
     lengths = {f.size for f in spectra.flux}
     if len(lengths) > 1:
-        raise ValueError(
+        raise InputError(
             f"spectra have different lengths ({', '.join(map(str, sorted(lengths)))} pixels) "
             "and some files give no wavelength array; add a 'wavelength' array so they can "
             "be resampled onto one grid"
         )
     if any(w is not None for w in spectra.wavelength):
-        raise ValueError(
+        raise InputError(
             "some files give wavelengths and others do not; add a 'wavelength' array to every file"
         )
     flux = np.vstack(spectra.flux)
@@ -199,25 +302,27 @@ def check_training_spectra(data):
 
     Raises
     ------
-    ValueError
+    InputError
         If a spectrum has NaN or infinite flux at unmasked pixels, or every pixel
         masked, or there are fewer than 10 spectra.
     """
     flux, ivar = data.flux, data.ivar
     bad = np.flatnonzero(~np.all(np.isfinite(flux) | (ivar == 0), axis=1))
     if bad.size:
-        raise ValueError(
-            f"spectrum {data.ids[bad[0]]} has NaN or infinite flux at unmasked pixels "
-            f"({bad.size} spectra in all); mask them with ivar = 0 or drop those spectra"
-        )
+        problem = _nan_flux_problem(flux[bad[0]], ivar[bad[0]])
+        raise InputError(f"spectrum {data.ids[bad[0]]} {problem}{_in_all(bad.size)}")
     empty = np.flatnonzero(~np.any(ivar > 0, axis=1))
     if empty.size:
-        raise ValueError(
-            f"spectrum {data.ids[empty[0]]} has every pixel masked (ivar = 0) "
-            f"({empty.size} spectra in all); drop it"
+        raise InputError(
+            f"spectrum {data.ids[empty[0]]} has every pixel masked (ivar = 0)"
+            f"{_in_all(empty.size)}; drop it"
         )
     if flux.shape[0] < 10:
-        raise ValueError(f"need at least 10 spectra to learn what is normal, got {flux.shape[0]}")
+        raise InputError(
+            f"need at least 10 spectra to learn what is normal, got {flux.shape[0]} (flux of "
+            f"shape {flux.shape}{_files_of(data)}); each row of a flux array is one spectrum, "
+            "and a 1-D flux array is read as a single spectrum"
+        )
     data.flux = np.where(ivar > 0, flux, 0.0)
     return data
 
@@ -251,7 +356,7 @@ def load_images(paths, *, size=32, hdu=None, plane=None, stretch="asinh", skip_b
 
     Raises
     ------
-    ValueError
+    InputError
         If a file cannot be read (the message names it).
     """
     from ..preprocessing import ImageNormalizer
@@ -329,23 +434,24 @@ def check_training_images(data):
 
     Raises
     ------
-    ValueError
+    InputError
         If an image has no finite pixel (naming it) or there are fewer than 10 images.
     """
     images = np.asarray(data.images)
     empty = np.flatnonzero(~np.isfinite(images).reshape(len(images), -1).any(axis=1))
     if empty.size:
-        raise ValueError(
+        raise InputError(
             f"image {data.ids[empty[0]]} has no finite pixel (all blank) "
             f"({empty.size} images in all); drop it"
         )
     if len(images) < 10:
-        raise ValueError(f"need at least 10 images to learn what is normal, got {len(images)}")
+        raise InputError(f"need at least 10 images to learn what is normal, got {len(images)}")
     return data
 
 
 def report_skipped(data, extra):
-    """Add ``skipped_files`` to ``extra`` (for run.json) and say on stderr what was left out."""
+    """Add ``skipped_files`` (and, for spectra, ``skipped_spectra``) to ``extra`` (for
+    run.json) and say on stderr what was left out."""
     import sys
 
     skipped = list(data.get("skipped", []))
@@ -356,3 +462,12 @@ def report_skipped(data, extra):
             f"e.g. {skipped[0]['file']}: {skipped[0]['reason']}",
             file=sys.stderr,
         )
+    if "skipped_spectra" in data:
+        spectra = list(data.skipped_spectra)
+        extra["skipped_spectra"] = spectra
+        if spectra:
+            print(
+                f"skspectra: skipped {len(spectra)} unusable spectra (listed in run.json), "
+                f"e.g. {spectra[0]['id']}, which {spectra[0]['reason']}",
+                file=sys.stderr,
+            )

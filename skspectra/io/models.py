@@ -30,6 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._errors import InputError
+
 __all__ = ["FORMAT", "FORMAT_VERSION", "load_model", "save_model"]
 
 #: Written into ``model.json`` as ``"format"``; :func:`load_model` refuses other files.
@@ -59,7 +61,7 @@ def _import(name):
     for part in qualname.split("."):
         obj = getattr(obj, part)
     if _name(obj) != name:
-        raise ValueError(f"the model file names {name!r}, which is {_name(obj)!r}; refusing it.")
+        raise InputError(f"the model file names {name!r}, which is {_name(obj)!r}; refusing it.")
     return obj
 
 
@@ -73,7 +75,7 @@ def _allowed_class(name):
     if name in _REDUCE_CLASSES:
         return _import(name)
     if root not in _CLASS_ROOTS:
-        raise ValueError(
+        raise InputError(
             f"the model file names class {name!r}, outside scikit-learn, skspectra and skorch; "
             "refusing to load it."
         )
@@ -82,7 +84,7 @@ def _allowed_class(name):
 
     cls = _import(name)
     if not (isinstance(cls, type) and issubclass(cls, BaseEstimator | Callback)):
-        raise ValueError(f"the model file names {name!r}, which is not an estimator; refusing it.")
+        raise InputError(f"the model file names {name!r}, which is not an estimator; refusing it.")
     return cls
 
 
@@ -342,8 +344,8 @@ class _Reader:
     def read(self, name):
         try:
             return self.zf.read(name)
-        except KeyError:
-            raise ValueError(f"the model file lacks its member {name!r}; it is damaged.") from None
+        except KeyError as exc:
+            raise InputError(f"the model file lacks its member {name!r}; it is damaged.") from exc
 
     def array(self, name):
         return np.load(io.BytesIO(self.read(name)), allow_pickle=False)
@@ -359,7 +361,7 @@ class _Reader:
         if isinstance(node, list):
             return [self.node(v) for v in node]
         if not isinstance(node, dict) or "!" not in node:
-            raise ValueError("the model file's model.json has an unknown entry; it is damaged.")
+            raise InputError("the model file's model.json has an unknown entry; it is damaged.")
         kind = node["!"]
         if kind == "scalar":
             return np.dtype(node["dtype"]).type(node["value"])
@@ -383,10 +385,10 @@ class _Reader:
             return {self.node(k): self.node(v) for k, v in node["items"]}
         if kind == "type":
             if _root(node["name"]) not in _TYPE_ROOTS:
-                raise ValueError(f"the model file names type {node['name']!r}; refusing it.")
+                raise InputError(f"the model file names type {node['name']!r}; refusing it.")
             obj = _import(node["name"])
             if not isinstance(obj, type):
-                raise ValueError(f"{node['name']!r} is not a type; refusing the model file.")
+                raise InputError(f"{node['name']!r} is not a type; refusing the model file.")
             return obj
         if kind == "dtype":
             return np.dtype(node["str"])
@@ -396,17 +398,17 @@ class _Reader:
             return rng
         if kind == "function":
             if node["name"] not in _FUNCTIONS:
-                raise ValueError(f"the model file names function {node['name']!r}; refusing it.")
+                raise InputError(f"the model file names function {node['name']!r}; refusing it.")
             return _import(node["name"])
         if kind == "reduce":
             if node["class"] not in _REDUCE_CLASSES:
-                raise ValueError(f"the model file names class {node['class']!r}; refusing it.")
+                raise InputError(f"the model file names class {node['class']!r}; refusing it.")
             obj = _import(node["class"])(*self.node(node["args"]))
             obj.__setstate__(self.node(node["state"]))
             return obj
         if kind == "object":
             return self.estimator(node)
-        raise ValueError(f"the model file has an entry of unknown kind {kind!r}; it is damaged.")
+        raise InputError(f"the model file has an entry of unknown kind {kind!r}; it is damaged.")
 
     def estimator(self, node):
         cls = _allowed_class(node["class"])
@@ -453,11 +455,11 @@ class _Reader:
                 try:
                     part.load_state_dict(sub, strict=True)
                 except RuntimeError as exc:
-                    raise ValueError(
+                    raise InputError(
                         f"the saved weights do not fit {type(est).__name__}'s network "
                         f"({str(exc).splitlines()[0]}); was the file written by another "
                         "skspectra version?"
-                    ) from None
+                    ) from exc
         net.history = getattr(est, "history_", net.history)
         est.net_ = net
         est.history_ = net.history
@@ -501,7 +503,7 @@ def load_model(path, *, device=None, return_metadata=False):
 
     Raises
     ------
-    ValueError
+    InputError
         If the file is not a skspectra model file (a joblib or pickle file is refused, not
         loaded), is damaged, names a class outside scikit-learn / skspectra / skorch's
         callbacks, or holds pickled objects in an array.
@@ -526,7 +528,7 @@ def load_model(path, *, device=None, return_metadata=False):
     if not path.exists():
         raise FileNotFoundError(f"model file {path} does not exist.")
     if not zipfile.is_zipfile(path):
-        raise ValueError(
+        raise InputError(
             f"{path} is not a skspectra model file (a zip archive written by "
             "skspectra.io.save_model). joblib/pickle files are not loaded: loading them runs "
             "code. If you trust its source, load it with joblib.load and save it again with "
@@ -537,13 +539,13 @@ def load_model(path, *, device=None, return_metadata=False):
         try:
             header = json.loads(reader.read("model.json"))
         except (ValueError, UnicodeDecodeError) as exc:
-            raise ValueError(
+            raise InputError(
                 f"{path} is a zip archive but not a skspectra model file ({exc})."
-            ) from None
+            ) from exc
         if not isinstance(header, dict) or header.get("format") != FORMAT:
-            raise ValueError(f"{path} is a zip archive but not a skspectra model file.")
+            raise InputError(f"{path} is a zip archive but not a skspectra model file.")
         if header.get("format_version") != FORMAT_VERSION:
-            raise ValueError(
+            raise InputError(
                 f"{path} has model-file version {header.get('format_version')}; this skspectra "
                 f"reads version {FORMAT_VERSION}. Upgrade skspectra."
             )
@@ -559,7 +561,7 @@ def load_model(path, *, device=None, return_metadata=False):
             estimator = reader.node(header["estimator"])
             metadata = reader.node(header.get("metadata", {"!": "dict", "map": {}}))
         except (KeyError, TypeError, AttributeError, ImportError) as exc:
-            raise ValueError(f"{path} is damaged or from another version ({exc!r}).") from None
+            raise InputError(f"{path} is damaged or from another version ({exc!r}).") from exc
     if reader.cpu_fallback:
         warnings.warn(
             f"{path} was saved for a CUDA device, which this machine lacks; loaded on 'cpu' "

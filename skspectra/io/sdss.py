@@ -4,6 +4,7 @@ import numpy as np
 from astropy.table import Table
 from sklearn.utils import Bunch
 
+from ._errors import InputError
 from ._fits import find_column, naming_the_file, native, open_fits, python_scalar, read_hdu_data
 
 __all__ = ["SDSS_FLUX_UNIT", "read_sdss_spectrum"]
@@ -71,7 +72,7 @@ def read_sdss_spectrum(path):
     ------
     FileNotFoundError
         If ``path`` does not exist.
-    ValueError
+    InputError
         If the file is not a readable FITS file, or not an SDSS spectrum (no ``loglam`` and
         ``flux`` columns in HDU 1); the message names the file.
 
@@ -103,45 +104,55 @@ def read_sdss_spectrum(path):
     >>> spec.meta["class"], round(spec.meta["z"], 4)
     ('GALAXY', 0.004)
     """
-    with open_fits(path) as hdul, naming_the_file(path):
+    with open_fits(path) as hdul:
         return _sdss_from_hdulist(hdul, path)
 
 
 def _sdss_from_hdulist(hdul, path):
-    """Build the Bunch of :func:`read_sdss_spectrum` from an open HDUList."""
+    """Build the Bunch of :func:`read_sdss_spectrum` from an open HDUList.
+
+    Only the calls into astropy are wrapped (astropy's errors on a damaged file then name
+    it); an error in our own parsing below propagates as the bug it is.
+    """
     with naming_the_file(path):
-        return _sdss_bunch(hdul, path)
+        coadd = _coadd_hdu(hdul, path)
+        data = read_hdu_data(coadd, path)
+        names = list(data.columns.names)
+        table = {name: np.asarray(data[name]) for name in names}
+        header = {key: hdul[0].header.get(key) for key in ("COEFF0", "COEFF1", "BUNIT")}
+        meta = _specobj_meta(hdul, path)
+        spzline = _spzline_table(hdul, path)
+    return _sdss_bunch(table, header, meta, spzline, path)
 
 
-def _sdss_bunch(hdul, path):
-    coadd = _coadd_hdu(hdul, path)
-    data = read_hdu_data(coadd, path)
-    names = data.columns.names
+def _sdss_bunch(data, header, meta, spzline, path):
+    """The Bunch from the COADD columns (name -> array) and the primary header's keywords."""
+    names = list(data)
     columns = {key: find_column(names, (key,)) for key in ("loglam", "flux", "ivar")}
     missing = [key for key in ("loglam", "flux") if columns[key] is None]
     if missing:
-        raise ValueError(
+        raise InputError(
             f"{path} is not an SDSS spectrum: HDU 1 has no {' or '.join(missing)} column "
             f"(columns: {', '.join(names)})."
         )
-    loglam = native(data[columns["loglam"]])
-    flux = native(data[columns["flux"]])
-    ivar = None if columns["ivar"] is None else native(data[columns["ivar"]])
+    loglam = native(data[columns["loglam"]], path=path)
+    flux = native(data[columns["flux"]], path=path)
+    ivar = None if columns["ivar"] is None else native(data[columns["ivar"]], path=path)
     extras = {}
     for key in _EXTRA_COLUMNS:
         name = find_column(names, (key,))
         dtype = np.int64 if key.endswith("mask") else np.float64
-        extras[key] = None if name is None else native(data[name], dtype)
+        extras[key] = None if name is None else native(data[name], dtype, path)
 
-    wavelength = _wavelength_from_loglam(loglam, hdul[0].header, path)
+    wavelength = _wavelength_from_loglam(loglam, header, path)
     return Bunch(
         wavelength=wavelength,
         flux=flux,
         ivar=ivar,
         mask=_bad_pixels(flux, ivar, extras["and_mask"]),
-        flux_unit=_flux_unit(hdul[0].header),
-        meta=_specobj_meta(hdul, path),
-        spzline=_spzline_table(hdul, path),
+        flux_unit=_flux_unit(header),
+        meta=meta,
+        spzline=spzline,
         **extras,
     )
 
@@ -156,12 +167,12 @@ def _coadd_hdu(hdul, path):
         return hdul["COADD"]
     primary = hdul[0]
     if primary.header.get("TELESCOP") == "SDSS 2.5-M" and primary.header.get("NAXIS") == 2:
-        raise ValueError(
+        raise InputError(
             f"{path} looks like an SDSS-I/II spSpec file (spectrum in the primary image); "
             "only the DR8+ spec/spec-lite layout (COADD table in HDU 1) is supported."
         )
     if len(hdul) < 2 or not hasattr(hdul[1], "columns"):
-        raise ValueError(f"{path} is not an SDSS spectrum: it has no binary table in HDU 1.")
+        raise InputError(f"{path} is not an SDSS spectrum: it has no binary table in HDU 1.")
     return hdul[1]
 
 
@@ -173,7 +184,7 @@ def _wavelength_from_loglam(loglam, header, path):
     stored values agree with it to 1 % of a pixel; keep the stored values otherwise.
     """
     if loglam.ndim != 1 or loglam.size < 2 or not np.all(np.isfinite(loglam)):
-        raise ValueError(f"{path}: loglam must be a finite 1-D column with >= 2 pixels.")
+        raise InputError(f"{path}: loglam must be a finite 1-D column with >= 2 pixels.")
     coeff0, coeff1 = header.get("COEFF0"), header.get("COEFF1")
     if isinstance(coeff0, float) and isinstance(coeff1, float) and coeff1 > 0:
         k = np.round((loglam - coeff0) / coeff1)
@@ -181,7 +192,7 @@ def _wavelength_from_loglam(loglam, header, path):
             loglam = coeff0 + coeff1 * k
     wavelength = 10.0**loglam
     if np.any(np.diff(wavelength) <= 0):
-        raise ValueError(f"{path}: loglam is not strictly increasing.")
+        raise InputError(f"{path}: loglam is not strictly increasing.")
     return wavelength
 
 
@@ -205,7 +216,7 @@ def _flux_unit(header):
     SDSS writes ``BUNIT = '1E-17 erg/cm^2/s/Ang'``; astropy does not parse ``Ang``. Every SDSS
     spec file uses this unit, so any BUNIT that names 1e-17 erg (or none) maps to it.
     """
-    bunit = str(header.get("BUNIT", "1E-17 erg/cm^2/s/Ang"))
+    bunit = str(header.get("BUNIT") or "1E-17 erg/cm^2/s/Ang")
     if "1e-17 erg" in bunit.lower():
         return SDSS_FLUX_UNIT
     return bunit.replace("Ang", "Angstrom") if "strom" not in bunit else bunit

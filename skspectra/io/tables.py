@@ -5,6 +5,7 @@ import zipfile
 import numpy as np
 from sklearn.utils import Bunch
 
+from ._errors import InputError
 from ._fits import check_file, find_column, naming_the_file, native, open_fits, read_hdu_data
 
 __all__ = ["read_spectra_table"]
@@ -68,7 +69,7 @@ def read_spectra_table(path):
     ------
     FileNotFoundError
         If ``path`` does not exist.
-    ValueError
+    InputError
         If the file cannot be read, has no ``flux``, or the arrays disagree in shape, or
         ``wavelength`` has NaN/infinite values or does not increase strictly, or ``ivar`` is
         negative. The message names the file.
@@ -81,7 +82,7 @@ def read_spectra_table(path):
     path = check_file(path)
     if path.name.lower().endswith(".npz"):
         return _finish(_arrays_from_npz(path), None, path, "npz")
-    with open_fits(path) as hdul, naming_the_file(path):
+    with open_fits(path) as hdul:
         return _table_from_hdulist(hdul, path)
 
 
@@ -92,8 +93,7 @@ def _table_from_hdulist(hdul, path):
 
 
 def _finish(arrays, flux_unit, path, fmt):
-    with naming_the_file(path):
-        spectra = _validate(arrays, path)
+    spectra = _validate(arrays, path)
     spectra.flux_unit = flux_unit
     spectra.meta = {"file": str(path), "format": fmt}
     return spectra
@@ -105,10 +105,22 @@ def _arrays_from_npz(path):
             found = {key: find_column(archive.files, names) for key, names in _FIELDS.items()}
             return {key: None if name is None else archive[name] for key, name in found.items()}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise ValueError(f"{path} is not a readable .npz archive: {exc}") from exc
+        raise InputError(f"{path} is not a readable .npz archive: {exc}") from exc
 
 
 def _arrays_from_fits(hdul, path):
+    with naming_the_file(path):  # astropy's calls only: errors on a damaged file name it
+        found = _fits_flux_table(hdul, path)
+    if found is None:
+        raise InputError(f"{path} has no binary table with a 'flux' column.")
+    arrays, flux_unit = found
+    if arrays["flux"].ndim == 1:  # one row per pixel: a single spectrum
+        arrays = {key: _per_pixel_to_row(key, value) for key, value in arrays.items()}
+    return arrays, flux_unit
+
+
+def _fits_flux_table(hdul, path):
+    """The columns of the first binary table with a flux column, and its unit; or None."""
     for hdu in hdul[1:]:
         if not hasattr(hdu, "columns"):
             continue
@@ -120,11 +132,8 @@ def _arrays_from_fits(hdul, path):
         arrays = {
             key: None if name is None else np.asarray(data[name]) for key, name in found.items()
         }
-        flux_unit = hdu.columns[found["flux"]].unit
-        if arrays["flux"].ndim == 1:  # one row per pixel: a single spectrum
-            arrays = {key: _per_pixel_to_row(key, value) for key, value in arrays.items()}
-        return arrays, flux_unit
-    raise ValueError(f"{path} has no binary table with a 'flux' column.")
+        return arrays, hdu.columns[found["flux"]].unit
+    return None
 
 
 def _per_pixel_to_row(key, value):
@@ -139,21 +148,21 @@ def _per_pixel_to_row(key, value):
 def _validate(arrays, path):
     flux = arrays["flux"]
     if flux is None:
-        raise ValueError(f"{path} holds no 'flux' array.")
-    flux = native(flux)
+        raise InputError(f"{path} holds no 'flux' array.")
+    flux = native(flux, path=path)
     if flux.ndim == 1:
         flux = flux[None, :]
     if flux.ndim != 2 or flux.shape[1] == 0:
-        raise ValueError(
+        raise InputError(
             f"{path}: flux must have shape (n_spectra, n_wavelengths), got {flux.shape}."
         )
     n, m = flux.shape
     if n == 0:
-        raise ValueError(f"{path} holds no spectra: flux has shape {flux.shape}.")
+        raise InputError(f"{path} holds no spectra: flux has shape {flux.shape}.")
 
     ivar = _same_shape(arrays["ivar"], flux.shape, "ivar", path, np.float64)
     if ivar is not None and np.any(ivar < 0):
-        raise ValueError(f"{path}: ivar has negative values; inverse variance must be >= 0.")
+        raise InputError(f"{path}: ivar has negative values; inverse variance must be >= 0.")
     mask = _same_shape(arrays["mask"], flux.shape, "mask", path, bool)
     bad = ~np.isfinite(flux) if mask is None else mask | ~np.isfinite(flux)
     if ivar is not None:
@@ -163,35 +172,35 @@ def _validate(arrays, path):
     ids = _per_spectrum(arrays["ids"], n, "ids", path)
     z = _per_spectrum(arrays["z"], n, "z", path)
     if z is not None:
-        z = native(z)
+        z = native(z, path=path)
     return Bunch(wavelength=wavelength, flux=flux, ivar=ivar, mask=bad, ids=ids, z=z)
 
 
 def _same_shape(x, shape, name, path, dtype):
     if x is None:
         return None
-    x = native(x, dtype)
+    x = native(x, dtype, path)
     if x.ndim == 1 and shape[0] == 1:
         x = x[None, :]
     if x.shape != shape:
-        raise ValueError(f"{path}: {name} has shape {x.shape} but flux has shape {shape}.")
+        raise InputError(f"{path}: {name} has shape {x.shape} but flux has shape {shape}.")
     return x
 
 
 def _wavelength(w, n, m, path):
     if w is None:
         return None
-    w = native(w)
+    w = native(w, path=path)
     if w.ndim == 2 and w.shape == (n, m) and np.all(w == w[:1]):
         w = w[0]  # a FITS column repeating one grid in every row
     if w.shape not in ((m,), (n, m)):
-        raise ValueError(
+        raise InputError(
             f"{path}: wavelength has shape {w.shape}; expected ({m},) or ({n}, {m}) to match flux."
         )
     if not np.all(np.isfinite(w)):
-        raise ValueError(f"{path}: wavelength has NaN or infinite values.")
+        raise InputError(f"{path}: wavelength has NaN or infinite values.")
     if m > 1 and np.any(np.diff(w, axis=-1) <= 0):
-        raise ValueError(f"{path}: wavelength must be strictly increasing.")
+        raise InputError(f"{path}: wavelength must be strictly increasing.")
     return w
 
 
@@ -202,7 +211,7 @@ def _per_spectrum(x, n, name, path):
     if x.ndim == 0:
         x = x[None]
     if x.shape != (n,):
-        raise ValueError(f"{path}: {name} has shape {x.shape}; expected ({n},), one per spectrum.")
+        raise InputError(f"{path}: {name} has shape {x.shape}; expected ({n},), one per spectrum.")
     if x.dtype.byteorder not in ("=", "|"):
         x = x.astype(x.dtype.newbyteorder("="))
     return x

@@ -276,7 +276,7 @@ class GaussianLineFitter(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin,
     existence cross-entropy and reconstruction error; see
     :class:`skspectra.nn.GaussianLineLoss`.
 
-    **Scoring.** :meth:`score` is scikit-learn's R² over all the columns of
+    **Scoring.** ``score`` is scikit-learn's R² over all the columns of
     the padded table, absent slots included. To tune hyper-parameters on
     what matters for line fitting, pass
     ``scoring=make_scorer(component_f1_score)`` (see

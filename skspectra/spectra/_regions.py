@@ -26,7 +26,9 @@ def anomalous_regions(anomaly_map, wavelength=None, *, threshold=5.0, min_pixels
         One per region, in wavelength order, with ``start`` and ``stop``
         (pixel indices, ``stop`` exclusive), ``peak`` (the signed anomaly of
         largest magnitude) and, with ``wavelength``, ``wavelength_min`` and
-        ``wavelength_max`` in Å.
+        ``wavelength_max`` in Å: the outer edges of the region's first and last
+        pixels (:func:`~skspectra.preprocessing.bin_edges`), so that a region of
+        one pixel is as wide as that pixel, never of zero width.
 
     Raises
     ------
@@ -40,6 +42,9 @@ def anomalous_regions(anomaly_map, wavelength=None, *, threshold=5.0, min_pixels
     >>> z = np.array([0.1, 6.0, 7.0, 0.2, -8.0])
     >>> [(r["start"], r["stop"]) for r in anomalous_regions(z)]
     [(1, 3), (4, 5)]
+    >>> wave = 4000.0 + 20.0 * np.arange(5)
+    >>> [(r["wavelength_min"], r["wavelength_max"]) for r in anomalous_regions(z, wave)]
+    [(4010.0, 4050.0), (4070.0, 4090.0)]
     """
     z = np.asarray(anomaly_map, dtype=float)
     if z.ndim != 1:
@@ -54,9 +59,13 @@ def anomalous_regions(anomaly_map, wavelength=None, *, threshold=5.0, min_pixels
             raise ValueError(
                 f"wavelength has shape {wavelength.shape} but anomaly_map has shape {z.shape}."
             )
+    if wavelength is not None:
+        from ..preprocessing import bin_edges
+
+        edges = bin_edges(wavelength) if wavelength.size > 1 else wavelength[[0, 0]]
     flagged = np.abs(np.nan_to_num(z)) > threshold
-    edges = np.diff(np.concatenate([[0], flagged.astype(np.int8), [0]]))
-    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    steps = np.diff(np.concatenate([[0], flagged.astype(np.int8), [0]]))
+    starts, stops = np.flatnonzero(steps == 1), np.flatnonzero(steps == -1)
     regions = []
     for start, stop in zip(starts, stops, strict=True):
         if stop - start < min_pixels:
@@ -68,7 +77,7 @@ def anomalous_regions(anomaly_map, wavelength=None, *, threshold=5.0, min_pixels
             "peak": float(seg[np.argmax(np.abs(seg))]),
         }
         if wavelength is not None:
-            region["wavelength_min"] = float(wavelength[start])
-            region["wavelength_max"] = float(wavelength[stop - 1])
+            region["wavelength_min"] = float(edges[start])
+            region["wavelength_max"] = float(edges[stop])
         regions.append(region)
     return regions

@@ -27,6 +27,19 @@ def _principal_axes(Xs, n_components):
     return basis
 
 
+def _check_n_components(n_components, n_features):
+    """A latent vector longer than a spectrum is an identity map, not a compression: refuse it.
+
+    The message names ``n_features=...`` as scikit-learn's common checks expect.
+    """
+    if n_components > n_features:
+        raise ValueError(
+            f"n_components={n_components} is larger than the number of wavelengths in X "
+            f"(n_features={n_features}); the latent vector cannot hold more numbers than a "
+            f"spectrum has pixels. Choose n_components <= {n_features}."
+        )
+
+
 class SpectralCAE(
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
@@ -342,11 +355,13 @@ class SpectralCAE(
         ------
         ValueError
             If ``X`` holds NaN or infinite values at unmasked pixels (the
-            message names the rows), ``ivar`` does not match
-            ``X``, a spectrum is fully masked, ``kernel_size`` is even, or
-            ``device`` names a GPU that is not there.
+            message names the rows), ``ivar`` does not match ``X``, a spectrum
+            is fully masked, ``n_components`` exceeds the number of
+            wavelengths, ``kernel_size`` is even, or ``device`` names a GPU
+            that is not there.
         """
         X, ivar = self._validate_flux(X, ivar, reset=True)
+        _check_n_components(self.n_components, X.shape[1])
         if self.kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be odd, got {self.kernel_size}.")
         weight = check_ivar(ivar, X)

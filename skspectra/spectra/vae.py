@@ -20,7 +20,7 @@ from ._outlier import CONTAMINATION_CONSTRAINT, ContaminationMixin
 from ._reconstruction import ReconstructionMixin
 from ._scaling import StandardizationMixin
 from ._vae_callbacks import ELBOTermsLogger, KLWarmup, ObjectiveLogger, ValidEarlyStopping
-from .cae import _principal_axes
+from .cae import _check_n_components, _principal_axes
 
 __all__ = ["SpectralVAE"]
 
@@ -550,10 +550,12 @@ class SpectralVAE(
             If ``X`` holds NaN or infinite values at unmasked pixels (the
             message names the rows), ``ivar`` does not have the
             shape of ``X`` or holds negative or non-finite values, a spectrum
-            is fully masked, ``kernel_size`` is even, or ``device`` names a
-            GPU that is not there.
+            is fully masked, ``n_components`` exceeds the number of
+            wavelengths, ``kernel_size`` is even, or ``device`` names a GPU that
+            is not there.
         """
         X, ivar = self._validate_flux(X, ivar, reset=True)
+        _check_n_components(self.n_components, X.shape[1])
         if self.kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be odd, got {self.kernel_size}.")
         if self.latent_mean == "pca" and not self.pca_init:
