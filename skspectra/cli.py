@@ -375,8 +375,11 @@ def _one_line(exc):
 
 
 def _is_input_error(exc):
-    """Errors in what the user gave, not bugs: ours, the file system's, a missing extra."""
-    if isinstance(exc, InputError | OSError):
+    """Errors in what the user gave, not bugs: ours, the file system's, a missing extra, and a
+    training that diverged on the data (its message names the likely cause and the fix)."""
+    from .training import TrainingDivergedError
+
+    if isinstance(exc, InputError | OSError | TrainingDivergedError):
         return True
     if isinstance(exc, ImportError):  # an optional package, not a module of skspectra
         return not (exc.name or "skspectra").startswith("skspectra")
@@ -387,14 +390,15 @@ def main(argv=None):
     """Run the ``skspectra`` command; return the exit status.
 
     Input errors (:class:`~skspectra.io.InputError`, a file the system cannot open, a missing
-    optional package) are reported in one line, with exit status 1, or with their traceback
-    under ``--debug``. Any other exception is a bug and propagates with its traceback.
+    optional package, a training that diverged on the data) are reported in one line, with
+    exit status 1, or with their traceback under ``--debug``. Any other exception is a bug and
+    propagates with its traceback.
     """
     import warnings
 
     from astropy.utils.exceptions import AstropyWarning
 
-    from .training import TrainingInterrupted
+    from .training import TrainingDivergedError, TrainingInterrupted
     from .utils import default_n_threads
 
     args = _build_parser().parse_args(argv)
@@ -406,7 +410,7 @@ def main(argv=None):
             if args.command == "score":
                 return score(args)
             return _images(args) if args.command == "images" else _anomalies(args)
-    except (InputError, OSError, ImportError) as exc:
+    except (InputError, OSError, ImportError, TrainingDivergedError) as exc:
         if args.debug or not _is_input_error(exc):
             raise
         print(f"skspectra: error: {_one_line(exc)}", file=sys.stderr)

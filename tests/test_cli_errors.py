@@ -93,6 +93,21 @@ def test_an_internal_error_is_not_reported_as_bad_input(error, tmp_path, monkeyp
         main(["anomalies", str(tmp_path / "a.npz")])
 
 
+def test_a_diverged_training_is_one_line_not_a_traceback(tmp_path, monkeypatch, capsys):
+    """Divergence is a property of the data and settings (its message says to lower lr or
+    rescale), not a bug: it is reported like bad input."""
+    from skspectra.training import TrainingDivergedError
+
+    def diverges(*args, **kwargs):
+        raise TrainingDivergedError("training diverged at epoch 1; refit with a lower lr")
+
+    monkeypatch.setattr("skspectra.io.load_spectra", diverges)
+    np.savez(tmp_path / "a.npz", flux=np.ones((20, 8)))
+    assert main(["anomalies", str(tmp_path / "a.npz")]) == 1
+    err = capsys.readouterr().err
+    assert err.strip() == "skspectra: error: training diverged at epoch 1; refit with a lower lr"
+
+
 def test_a_missing_skspectra_module_is_a_bug_not_bad_input(tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise ModuleNotFoundError("No module named 'skspectra.nothing'", name="skspectra.nothing")
