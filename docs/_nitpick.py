@@ -25,6 +25,8 @@ NITPICK_IGNORE_REGEX = [
     ("py:class", "Module"),
     # skorch.NeuralNet.load_params's docstring, inherited by skspectra.training's net
     ("py:class", "Checkpoint"),
+    # scikit-learn's user-guide label, in the Pipeline methods SpectralPipeline inherits
+    ("ref", "metadata_routing"),
 ]
 
 
