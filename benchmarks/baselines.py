@@ -38,7 +38,7 @@ from sklearn.neighbors import LocalOutlierFactor, NearestNeighbors
 from sklearn.pipeline import make_pipeline
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from skspectra.base import check_ivar
+from skspectra.base import check_ivar, mask_flux
 from skspectra.images import ImageAutoencoder
 from skspectra.images.autoencoder import _masked_robust_scale
 from skspectra.lines._refine import _default_sigmas, _Problem
@@ -121,6 +121,14 @@ class PCAResidual(ReconstructionMixin, LatentDensityMixin, BaseEstimator):
     def _validate_X(self, X):
         check_is_fitted(self)
         return validate_data(self, X, reset=False, dtype=np.float64)
+
+    def _validate_flux(self, X, ivar=None):
+        """The CAE's validation of flux and ivar on a fitted model (the scoring mixins call
+        it): masked flux may be NaN or infinite, and is replaced by 0."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float64, ensure_all_finite=False)
+        ivar = None if ivar is None else check_ivar(ivar, X)
+        return mask_flux(X, ivar), ivar
 
     def fit(self, X, y=None, ivar=None):
         """Fit PCA, the noise model and the latent neighbours.

@@ -44,3 +44,20 @@ def test_pca_coefficient_regressor_is_exact_on_a_linear_low_rank_problem():
     Y = X @ rng.normal(size=(3, 20)) + 5.0  # rank 3 around a mean spectrum
     model = PCACoefficientRegressor(LinearRegression(), n_components=3).fit(X[:40], Y[:40])
     np.testing.assert_allclose(model.predict(X[40:]), Y[40:], atol=1e-8)
+
+
+@pytest.mark.parametrize("with_ivar", [False, True])
+def test_pca_residual_scores_like_the_cae_and_ranks_a_spike_lowest(with_ivar):
+    """The anomaly baseline goes through SpectralCAE's own scoring mixins (which validate with
+    the estimators' masked-flux rules): it must fit, score, and find an injected spike."""
+    from benchmarks.baselines import PCAResidual
+
+    rng = np.random.default_rng(0)
+    x = np.linspace(-1, 1, 60)
+    X = 1 + rng.uniform(-0.3, 0.3, (200, 1)) * x + rng.normal(0, 0.01, (200, 60))
+    X[7, 30] += 0.5  # one spectrum with an emission spike
+    ivar = np.full(X.shape, 1e4) if with_ivar else None
+    model = PCAResidual(3, n_top_pixels=5, anomaly_score="residual").fit(X, ivar=ivar)
+    scores = model.score_samples(X, ivar=ivar)
+    assert scores.shape == (200,) and np.all(np.isfinite(scores))
+    assert np.argmin(scores) == 7
