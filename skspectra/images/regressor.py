@@ -3,6 +3,7 @@
 from numbers import Integral, Real
 
 import numpy as np
+import torch
 from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -11,6 +12,7 @@ from torch import nn
 from ..base import NeuralEstimatorMixin, check_magnitude
 from ..nn.regressor2d import MLP, ConvRegressor2d
 from ..training import LossTerm
+from ._spectrum_loss import LogChi2Loss
 
 __all__ = ["ImageRegressor"]
 
@@ -19,6 +21,28 @@ __all__ = ["ImageRegressor"]
 _MSE_TERM = LossTerm(
     "MSE/var", "loss", 1.0, "mean squared error of the targets over their variance (1 − R²)"
 )
+
+
+_LOG_CHI2_TERM = LossTerm(
+    "log(1+χ²/N)",
+    "loss",
+    1.0,
+    "mean over spectra of log(1 + reduced χ²) of the decoded spectrum (ImageToSpectrum)",
+)
+
+
+class _ThroughDecoder(nn.Module):
+    """The regressor, its target standardisation undone, then a frozen decoder to flux."""
+
+    def __init__(self, regressor, target_mean, target_scale, decoder):
+        super().__init__()
+        self.regressor = regressor
+        self.decoder = decoder
+        self.register_buffer("target_mean", torch.as_tensor(target_mean, dtype=torch.float32))
+        self.register_buffer("target_scale", torch.as_tensor(target_scale, dtype=torch.float32))
+
+    def forward(self, x):
+        return self.decoder(self.regressor(x) * self.target_scale + self.target_mean)
 
 
 def _spread(values, axis):
@@ -269,17 +293,21 @@ class ImageRegressor(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin, Bas
         return (X - self.input_mean_[:, None, None]) / self.input_scale_[:, None, None]
 
     # -- building blocks for NeuralEstimatorMixin ---------------------------
-    def _build_module(self, n_features):
+    def _build_module(self, n_features, decoder=None):
         hidden = self._hidden_sizes()
         if self.image_shape_ is None:
-            return MLP(n_features, hidden, self.n_outputs_, self.dropout)
-        c, h, w = self.image_shape_
-        return ConvRegressor2d(
-            c, (h, w), self.n_outputs_, self.n_filters, self.depth, hidden, self.dropout
-        )
+            module = MLP(n_features, hidden, self.n_outputs_, self.dropout)
+        else:
+            c, h, w = self.image_shape_
+            module = ConvRegressor2d(
+                c, (h, w), self.n_outputs_, self.n_filters, self.depth, hidden, self.dropout
+            )
+        if decoder is None:
+            return module
+        return _ThroughDecoder(module, self.target_mean_, self.target_scale_, decoder)
 
     def _build_criterion(self):
-        return nn.MSELoss()
+        return LogChi2Loss() if getattr(self, "_decoded_fit", False) else nn.MSELoss()
 
     def _net_kwargs(self):
         return {"optimizer__weight_decay": self.alpha}
@@ -333,6 +361,39 @@ class ImageRegressor(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin, Bas
             (y2 - self.target_mean_) / self.target_scale_,
             loss_terms=[_MSE_TERM],
         )
+        return self
+
+    def _fit_through_decoder(self, X, y, flux, ivar, decoder):
+        """Train so that ``decoder(predict(X))`` fits ``flux`` in χ² (ImageToSpectrum's loss).
+
+        The targets ``y`` (latents) set the output standardisation only; the
+        loss is :class:`~skspectra.images._spectrum_loss.LogChi2Loss` of the
+        decoded prediction against ``flux`` with inverse variance ``ivar``
+        (0 = masked). ``decoder`` (a frozen torch module, latents → flux) is
+        not kept: ``net_.module_`` is the regressor alone, so that
+        :meth:`predict` returns latents as after :meth:`fit`.
+        """
+        X, y = self._validate_fit_X(X, y=y, multi_output=True, y_numeric=True, allow_nd=True)
+        self._hidden_sizes()
+        y2 = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+        self.image_shape_ = self._layout(X)
+        self._single_output_ = y2.shape[1] == 1 and np.ndim(y) == 1
+        self.n_outputs_ = y2.shape[1]
+        if self.image_shape_ is None:
+            self.input_mean_, self.input_scale_ = _spread(X, axis=0)
+        else:
+            images = X.reshape(len(X), *self.image_shape_)
+            self.input_mean_, self.input_scale_ = _spread(images, axis=(0, 2, 3))
+        self.target_mean_, self.target_scale_ = _spread(y2, axis=0)
+        target = np.stack([np.where(ivar > 0, flux, 0.0), ivar], axis=1)
+        self._decoded_fit = True
+        try:
+            self._fit_net(
+                self._as_network_input(X), target, loss_terms=[_LOG_CHI2_TERM], decoder=decoder
+            )
+        finally:
+            del self._decoded_fit
+        self.net_.module_ = self.net_.module_.regressor
         return self
 
     def partial_fit(self, X, y, *, n_epochs=1):

@@ -108,9 +108,10 @@ def test_default_vae_and_image_regressor_on_images(pairs):
 def test_defaults_are_built_in_fit_not_init():
     model = ImageToSpectrum()
     assert model.spectrum_model is None and model.regressor is None
-    assert isinstance(model._make_spectrum_model(), SpectralVAE)
-    assert model._make_spectrum_model().n_components == 6
+    assert isinstance(model._make_spectrum_model(), PCA)
+    assert model._make_spectrum_model().n_components == 40
     assert isinstance(model._make_regressor(), ImageRegressor)
+    assert model._make_regressor().hidden_layer_sizes == (256, 256, 256)
 
 
 def test_any_autoencoder_works_and_ivar_reaches_it(pairs, monkeypatch):
