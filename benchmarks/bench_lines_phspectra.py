@@ -60,13 +60,15 @@ from skspectra.lines import GaussianLineFitter, component_scores
 
 NAME = "lines_phspectra"
 THREADS = 1
-DEV_SEEDS = []  # nothing is tuned here
+#: The seed on which the training budget was checked (refine's options were left at their
+#: defaults after a look at this seed: none changed F1 by more than 0.003).
+DEV_SEEDS = [100]
 REPORT_SEEDS = [1, 2, 3]
 TRAIN_SEED = 0
 
 MAX_COMPONENTS = 5
 TRAIN = {
-    "full": dict(n_per_category=1000, max_epochs=4),
+    "full": dict(n_per_category=1200, max_epochs=5),
     "quick": dict(n_per_category=150, max_epochs=2),
 }
 N_PER_CATEGORY = {"full": 50, "quick": 10}
