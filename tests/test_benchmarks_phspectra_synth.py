@@ -1,4 +1,4 @@
-"""The rebuilt PHSpectra synthetic benchmark draws the published setting (benchmarks/_phspectra_synth.py)."""
+"""The rebuilt PHSpectra synthetic benchmark (benchmarks/_phspectra_synth.py) draws its setting."""
 
 import numpy as np
 import pytest
