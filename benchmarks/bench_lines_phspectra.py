@@ -235,7 +235,7 @@ def tables(result: dict) -> dict:
     caption = (
         f"PHSpectra's synthetic benchmark rebuilt ({len(CATEGORIES)} categories × "
         f"{first['n_per_category']} spectra, {N_CHANNELS} channels, noise {NOISE_SIGMA} K); "
-        f"seeds {res['seeds']} (mean ± sd), fresh spectra each; network trained on "
+        "mean ± sd over seeds, fresh spectra each; network trained on "
         f"{res['training']['n_train']} spectra × {res['training']['max_epochs']} epochs of the "
         f"same setting. PHSpectra publishes F1 {published['overall']:.3f} overall and "
         f"{published[BLEND]:.3f} on blends (multi_blended) on its own draw of 350 spectra."
