@@ -105,14 +105,15 @@ def _build_parser():
 
 def _add_common_options(command):
     """``--threads`` and ``--debug``, which every command takes."""
-    from .utils import MAX_DEFAULT_THREADS, default_n_threads
+    from .utils import MAX_DEFAULT_THREADS
 
     command.add_argument(
         "--threads",
         type=_positive_int,
         default=None,
         help="CPU threads for torch and the BLAS/OpenMP libraries (default: the cores this "
-        f"process may use, at most {MAX_DEFAULT_THREADS}; here {default_n_threads()})",
+        "process may use that other work does not keep busy, measured at the start, at most "
+        f"{MAX_DEFAULT_THREADS}; run.json records the number used)",
     )
     command.add_argument(
         "--debug",

@@ -11,12 +11,17 @@ MAX_DEFAULT_THREADS = 8
 
 
 def default_n_threads():
-    """The number of CPU threads to compute with by default: the cores this process may use.
+    """The number of CPU threads to compute with by default: the idle cores this process may use.
 
-    That is ``len(os.sched_getaffinity(0))`` where the system has it (Linux: it follows
-    ``taskset``, cgroup cpusets and batch schedulers' CPU binding), else ``os.cpu_count()``,
-    at most :data:`MAX_DEFAULT_THREADS`. The ``skspectra`` commands use it as the default of
-    ``--threads``; in Python, set threads yourself (see Notes).
+    The cores this process may use are ``os.sched_getaffinity(0)`` where the system has it
+    (Linux: it follows ``taskset``, cgroup cpusets and batch schedulers' CPU binding), else
+    ``os.cpu_count()``. On Linux, the cores that other work keeps busy are left out, from
+    their busy time in ``/proc/stat`` over 0.1 s (see :func:`busy_cores`): on two cores with
+    one busy, PyTorch's two threads wait on each other at every operation, and training took
+    about 5 times longer than with one thread in our measurement (see the scale-out guide).
+    At least 1, at most :data:`MAX_DEFAULT_THREADS`. The ``skspectra`` commands use it as
+    the default of ``--threads``, and record the number in ``run.json``; pass ``--threads``
+    for a run that must not depend on the machine's load.
 
     Returns
     -------
@@ -40,11 +45,71 @@ def default_n_threads():
     >>> 1 <= default_n_threads() <= MAX_DEFAULT_THREADS
     True
     """
+    cpus = allowed_cpus()
+    n = len(cpus) if cpus is not None else (os.cpu_count() or 1)
+    idle = n - _busy_cores(cpus)
+    return max(1, min(n, int(idle + 0.5), MAX_DEFAULT_THREADS))
+
+
+def allowed_cpus():
+    """The CPU numbers this process may run on (``os.sched_getaffinity``), or None where the
+    system does not say (macOS, Windows)."""
     try:
-        n = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # macOS and Windows have no sched_getaffinity
-        n = os.cpu_count() or 1
-    return max(1, min(n, MAX_DEFAULT_THREADS))
+        return sorted(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return None
+
+
+def _busy_cores(cpus):
+    return busy_cores(cpus)
+
+
+def busy_cores(cpus, interval=0.1, stat_path="/proc/stat"):
+    """How many of ``cpus`` other work keeps busy: the sum of their busy fractions.
+
+    Parameters
+    ----------
+    cpus : list of int or None
+        CPU numbers (``allowed_cpus()``); None gives 0.
+    interval : float, default=0.1
+        Seconds between the two readings of ``stat_path``.
+    stat_path : str, default="/proc/stat"
+        Linux's per-CPU time counters.
+
+    Returns
+    -------
+    busy : float
+        Between 0 and ``len(cpus)``: the fraction of ``interval`` each CPU spent on anything
+        but idle and I/O wait, summed. 0 where ``stat_path`` cannot be read.
+    """
+    if not cpus:
+        return 0.0
+    import time
+
+    def read():
+        times = {}
+        try:
+            with open(stat_path) as f:
+                for line in f:
+                    name, *fields = line.split()
+                    if name.startswith("cpu") and name[3:].isdigit():
+                        values = [int(v) for v in fields[:8]]
+                        times[int(name[3:])] = (sum(values), values[3] + values[4])
+        except (OSError, ValueError, IndexError):
+            return {}
+        return times
+
+    first = read()
+    time.sleep(interval)
+    second = read()
+    busy = 0.0
+    for cpu in cpus:
+        if cpu in first and cpu in second:
+            total = second[cpu][0] - first[cpu][0]
+            idle = second[cpu][1] - first[cpu][1]
+            if total > 0:
+                busy += min(1.0, max(0.0, (total - idle) / total))
+    return busy
 
 
 def unique_path(path):

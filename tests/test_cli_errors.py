@@ -142,7 +142,39 @@ def test_every_command_takes_threads(command, given, monkeypatch):
 def test_default_threads_follow_the_cores_this_process_may_use(cores, expected, monkeypatch):
     monkeypatch.setattr("os.sched_getaffinity", lambda pid: set(range(cores)), raising=False)
     monkeypatch.setattr("os.cpu_count", lambda: 1000)
+    monkeypatch.setattr("skspectra.utils._busy_cores", lambda cpus: 0.0)
     assert skspectra.utils.default_n_threads() == expected
+
+
+@pytest.mark.parametrize(
+    "cores, busy, expected", [(2, 1.0, 1), (2, 0.3, 2), (2, 2.0, 1), (4, 1.7, 2), (16, 2.0, 8)]
+)
+def test_default_threads_leave_out_busy_cores(cores, busy, expected, monkeypatch):
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: set(range(cores)), raising=False)
+    monkeypatch.setattr("skspectra.utils._busy_cores", lambda cpus: busy)
+    assert skspectra.utils.default_n_threads() == expected
+
+
+def test_busy_cores_reads_proc_stat(tmp_path, monkeypatch):
+    # cpu0 busy for 90 of 100 ticks, cpu1 for 10 of 100 (idle and iowait are the 4th, 5th)
+    readings = iter(
+        [
+            "cpu  0 0 0 0 0 0 0 0\ncpu0 100 0 0 100 0 0 0 0\ncpu1 100 0 0 100 0 0 0 0\n",
+            "cpu  0 0 0 0 0 0 0 0\ncpu0 180 0 10 110 0 0 0 0\ncpu1 105 0 5 180 10 0 0 0\n",
+        ]
+    )
+    stat = tmp_path / "stat"
+
+    def fake_sleep(seconds):
+        stat.write_text(next(readings, stat.read_text() if stat.exists() else ""))
+
+    fake_sleep(0)
+    monkeypatch.setattr("time.sleep", fake_sleep)
+    busy = skspectra.utils.busy_cores([0, 1], stat_path=str(stat))
+    assert busy == pytest.approx(0.9 + 0.1)
+    assert skspectra.utils.busy_cores([0], stat_path=str(stat)) == 0.0  # no change: no time
+    assert skspectra.utils.busy_cores([0, 1], stat_path=str(tmp_path / "none")) == 0.0
+    assert skspectra.utils.busy_cores(None) == 0.0
 
 
 def test_default_threads_without_sched_getaffinity(monkeypatch):
