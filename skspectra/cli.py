@@ -2,8 +2,10 @@
 
 ``skspectra anomalies [PATHS...]`` trains a SpectralCAE on spectra and writes a
 report of the most anomalous ones. Without paths it runs on the Gaia XP sample
-that ships with the package. ``skspectra images [PATHS...]`` does the same for
-FITS images with an ImageAutoencoder, or for the Hubble Deep Field stamps. Bad
+that ships with the package; with ``--chunk-size N`` it reads, trains on and scores
+the files N spectra at a time, for more spectra than memory holds. ``skspectra
+images [PATHS...]`` does the same for FITS images with an ImageAutoencoder, or for
+the Hubble Deep Field stamps. Bad
 input (an :class:`~skspectra.io.InputError`, or a file the system cannot open) ends
 with one line on stderr and exit status 1; ``--debug`` shows its traceback. Any other
 error is a bug in skspectra and always shows its traceback.

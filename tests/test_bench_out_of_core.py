@@ -35,7 +35,7 @@ def test_table_puts_the_chunked_steps_beside_the_whole_file():
     ]
     assert [r[3] for r in table["rows"]] == ["–", "1374", "250", "300"]
     assert "1,000,000 spectra × 343 pixels, float32, 1372 MB of data" in table["caption"]
-    assert "2 torch threads" in table["caption"]
+    assert "2 torch thread(s)" in table["caption"]
 
 
 @pytest.mark.slow

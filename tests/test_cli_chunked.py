@@ -73,3 +73,23 @@ def test_bad_chunk_size_is_a_clear_error(size, message, capsys):
 def test_chunk_size_needs_files(tmp_path, capsys):
     assert main(["anomalies", "--chunk-size", "50", "--out", str(tmp_path / "o")]) == 1
     assert "--chunk-size needs PATHS" in capsys.readouterr().err
+
+
+def test_npy_without_ivar_or_wavelengths_runs_on_pixels_with_estimated_noise(survey, tmp_path):
+    flux = np.load(survey / "stars.npz")["flux"].astype(np.float32)
+    np.save(tmp_path / "flux.npy", flux)
+    assert _run(tmp_path / "flux.npy", tmp_path / "out", "--chunk-size", "64") == 0
+    run = json.loads((tmp_path / "out" / "run.json").read_text())
+    assert run["model"]["noise"] == "estimate"
+    assert run["data"]["wavelength_unit"] == "pixel" and run["data"]["n_wavelengths"] == 343
+    table = pd.read_csv(tmp_path / "out" / "anomalies.csv")
+    assert table["id"].iloc[0].startswith("flux.npy#")
+
+
+def test_a_small_last_chunk_is_trained_with_the_one_before():
+    from skspectra._cli_chunked import _training_calls
+
+    chunks = ((None, np.zeros((n, 3)), np.ones((n, 3))) for n in (50, 50, 30))
+    assert [len(f) for f, _ in _training_calls(chunks, [50, 50, 30])] == [50, 80]
+    chunks = ((None, np.zeros((n, 3)), np.ones((n, 3))) for n in (50, 50))
+    assert [len(f) for f, _ in _training_calls(chunks, [50, 50])] == [50, 50]
