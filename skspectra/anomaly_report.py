@@ -127,20 +127,16 @@ def find_anomalies(
     timings : dict
         Seconds spent fitting and scoring.
     """
-    params = {} if max_epochs is None else {"max_epochs": max_epochs}
-    n_components = SpectralCAE().n_components
-    if np.shape(flux)[1] < n_components:  # short spectra: a latent no longer than a spectrum
-        params["n_components"] = np.shape(flux)[1]
-    model = SpectralCAE(
+    model = _anomaly_model(
+        np.shape(flux)[1],
         contamination=contamination,
+        max_epochs=max_epochs,
         noise=noise,
-        inference_dtype="float32",
         random_state=random_state,
         verbose=verbose,
         callbacks=callbacks,
         device=device,
         amp=amp,
-        **params,
     )
     t0 = time.perf_counter()
     model.fit(flux, ivar=ivar)
@@ -148,6 +144,20 @@ def find_anomalies(
     scores = model.score_samples(flux, ivar=ivar)
     t2 = time.perf_counter()
     return model, scores, {"fit_s": t1 - t0, "score_s": t2 - t1}
+
+
+def _anomaly_model(n_pixels, *, max_epochs=None, **params):
+    """The unfitted SpectralCAE of :func:`find_anomalies` for spectra of ``n_pixels``.
+
+    Its defaults, float32 inference, ``max_epochs`` when not None, and one latent
+    number per pixel for spectra shorter than the default ``n_components``; ``params``
+    (``contamination``, ``noise``, ``random_state``, ...) are passed on.
+    """
+    if max_epochs is not None:
+        params["max_epochs"] = max_epochs
+    if n_pixels < SpectralCAE().n_components:  # a latent no longer than a spectrum
+        params["n_components"] = n_pixels
+    return SpectralCAE(inference_dtype="float32", **params)
 
 
 def write_anomaly_report(

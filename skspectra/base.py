@@ -56,7 +56,8 @@ def check_magnitude(X, name="X", *, allow_nan=True):
         raise ValueError(
             f"{name} holds NaN (or None) values; drop those samples or fill the values in."
         )
-    if X.dtype.kind == "f" and X.size:
+    # float32 and narrower cannot reach MAX_ABS_VALUE (and casting it to them overflows)
+    if X.dtype.kind == "f" and X.size and float(np.finfo(X.dtype).max) > MAX_ABS_VALUE:
         with np.errstate(invalid="ignore"):
             big = np.abs(X) > MAX_ABS_VALUE
         if big.any():

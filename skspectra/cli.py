@@ -2,8 +2,10 @@
 
 ``skspectra anomalies [PATHS...]`` trains a SpectralCAE on spectra and writes a
 report of the most anomalous ones. Without paths it runs on the Gaia XP sample
-that ships with the package. ``skspectra images [PATHS...]`` does the same for
-FITS images with an ImageAutoencoder, or for the Hubble Deep Field stamps. Bad
+that ships with the package; with ``--chunk-size N`` it reads, trains on and scores
+the files N spectra at a time, for more spectra than memory holds. ``skspectra
+images [PATHS...]`` does the same for FITS images with an ImageAutoencoder, or for
+the Hubble Deep Field stamps. Bad
 input (an :class:`~skspectra.io.InputError`, or a file the system cannot open) ends
 with one line on stderr and exit status 1; ``--debug`` shows its traceback. Any other
 error is a bug in skspectra and always shows its traceback.
@@ -94,6 +96,17 @@ def _build_parser():
         help="folder of image cutouts (FITS with optional WCS, PNG, JPEG) to show beside each "
         "plotted anomaly; matched by file name (= spectrum id), else by WCS centre vs the "
         "spectrum's RA/Dec within 3 arcsec",
+    )
+    anomalies.add_argument(
+        "--chunk-size",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="for more spectra than memory holds: read PATHS N spectra at a time (.npy "
+        "memory-mapped, HDF5 sliced, .npz streamed, FITS N files at a time), train with "
+        "partial_fit one chunk per call for --epochs passes over the files, score chunk by "
+        "chunk and set the threshold from all the scores; memory grows with N, not with "
+        "the number of spectra (default: load everything into memory)",
     )
     _add_run_options(anomalies, "anomalies", _SKIP_BAD_SPECTRA_HELP)
     _add_images_parser(sub)
@@ -222,24 +235,27 @@ def _positive_int(text):
 
 
 def _anomalies(args):
-    from .anomaly_report import find_anomalies, write_anomaly_report
-    from .io import check_training_spectra, load_gaia_xp_sample, load_spectra
-    from .io.loading import report_skipped
-
     args, run = start_run(args, "anomalies")
+    if args.chunk_size is not None:
+        from ._cli_chunked import anomalies_in_chunks
+
+        data, model, scores, timings = anomalies_in_chunks(args, run)
+        cutouts, images = _spectrum_cutouts(args, data)
+        t_load = timings.pop("check_s")
+    else:
+        data, cutouts, images, t_load = _load_spectra(args)
+        run.begin()
+        model, scores, timings = _find_anomalies(args, run, data)
+    return _write_report(args, run, data, model, scores, timings, t_load, cutouts, images)
+
+
+def _load_spectra(args):
+    from .io import check_training_spectra, load_gaia_xp_sample, load_spectra
+
     t0 = time.perf_counter()
     data = load_spectra(args.paths, skip_bad=args.skip_bad) if args.paths else load_gaia_xp_sample()
     check_training_spectra(data)
-    cutouts = images = None
-    if args.images is not None:  # read before training, so that bad images fail fast
-        from .io.cutouts import cutouts_for_spectra
-
-        cutouts, images = cutouts_for_spectra(args.images, data.ids, data.get("labels"))
-        print(
-            f"skspectra: {images['n_cutouts']} image cutouts, {images['matched_by_id']} "
-            f"matched by id and {images['matched_by_position']} by position",
-            file=sys.stderr,
-        )
+    cutouts, images = _spectrum_cutouts(args, data)  # before training: bad images fail fast
     t_load = time.perf_counter() - t0
     print(
         f"skspectra: {data.flux.shape[0]} spectra x {data.flux.shape[1]} pixels "
@@ -247,8 +263,27 @@ def _anomalies(args):
         f"from {data.source}",
         file=sys.stderr,
     )
-    run.begin()
-    model, scores, timings = find_anomalies(
+    return data, cutouts, images, t_load
+
+
+def _spectrum_cutouts(args, data):
+    if args.images is None:
+        return None, None
+    from .io.cutouts import cutouts_for_spectra
+
+    cutouts, images = cutouts_for_spectra(args.images, data.ids, data.get("labels"))
+    print(
+        f"skspectra: {images['n_cutouts']} image cutouts, {images['matched_by_id']} "
+        f"matched by id and {images['matched_by_position']} by position",
+        file=sys.stderr,
+    )
+    return cutouts, images
+
+
+def _find_anomalies(args, run, data):
+    from .anomaly_report import find_anomalies
+
+    return find_anomalies(
         data.flux,
         data.ivar,
         contamination=args.contamination,
@@ -260,6 +295,12 @@ def _anomalies(args):
         device=args.device,
         amp=args.amp,
     )
+
+
+def _write_report(args, run, data, model, scores, timings, t_load, cutouts, images):
+    from .anomaly_report import write_anomaly_report
+    from .io.loading import report_skipped
+
     out = run.out_dir
     extra = {
         "arguments": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},

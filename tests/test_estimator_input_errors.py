@@ -28,3 +28,18 @@ def test_image_autoencoder_names_the_accepted_shapes(shape):
     assert f"{len(shape)} dimensions" in message
     assert "(n_samples, H, W)" in message and "(n_samples, C, H, W)" in message
     assert "image_shape" in message and "dim <= 2" not in message
+
+
+def test_float32_flux_is_checked_without_an_overflow_warning():
+    """float32 cannot reach MAX_ABS_VALUE; comparing with it cast it to float32 (inf) and
+    warned once per call, i.e. once per chunk of an out-of-core run over float32 files."""
+    import warnings
+
+    from skspectra.base import check_magnitude
+
+    X = np.full((2, 3), 3.0e38, dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert check_magnitude(X) is not None
+    with pytest.raises(ValueError, match="too large"):
+        check_magnitude(np.array([[1.0, 1e200]]))

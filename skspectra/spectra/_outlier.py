@@ -79,12 +79,55 @@ class ContaminationMixin(OutlierMixin):
 
     The estimator defines ``score_samples(X, ivar=None)`` and a
     ``contamination`` parameter, and calls :meth:`_set_offset` with the
-    training scores at the end of ``fit``.
+    training scores at the end of ``fit``; :meth:`calibrate_offset` sets it
+    from any scores (those of every chunk of an out-of-core training).
 
     ``contamination="auto"`` puts the threshold at Tukey's box-plot fence of
     the training scores, Q1 − 1.5 IQR (Tukey 1977), so the training set itself decides how many
     outliers it holds; a float puts it at that quantile of the training scores.
     """
+
+    def calibrate_offset(self, scores):
+        """Set the anomaly threshold ``offset_`` from the scores of a whole data set.
+
+        ``fit`` sets ``offset_`` from the training scores; ``partial_fit`` (and
+        :func:`~skspectra.training.fit_in_chunks`) from those of the last batch. For a
+        model trained chunk by chunk, score every chunk, gather the scores (one float
+        per sample fits in memory) and call this, so that the threshold is the
+        ``contamination`` quantile of all of them.
+
+        Parameters
+        ----------
+        scores : array-like of shape (n_samples,)
+            ``score_samples`` of the samples that define "normal" (typically the
+            training set): the lower, the more anomalous.
+
+        Returns
+        -------
+        self : estimator
+            With ``offset_`` set: the ``contamination`` quantile of ``scores``, or
+            with ``contamination="auto"`` Tukey's fence Q1 - 1.5 IQR.
+
+        Raises
+        ------
+        ValueError
+            If ``scores`` is empty, not 1-D, or holds NaN or infinite values.
+        """
+        scores = np.asarray(scores, dtype=float)
+        if scores.ndim != 1:
+            raise ValueError(
+                f"scores must be 1-D (one score_samples value per sample), got shape "
+                f"{scores.shape}."
+            )
+        if scores.size == 0:
+            raise ValueError("no score given: pass the score_samples of at least one sample.")
+        if not np.all(np.isfinite(scores)):
+            raise ValueError(
+                f"scores must be finite; {int(np.sum(~np.isfinite(scores)))} are NaN or "
+                "infinite: score only spectra the model can use."
+            )
+        self._set_offset(scores)
+        return self
 
     def _set_offset(self, train_scores):
         if self.contamination == "auto":

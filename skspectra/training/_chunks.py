@@ -92,7 +92,10 @@ def fit_in_chunks(
     ``max_epochs`` is set to the number of ``partial_fit`` calls it makes
     (``n_epochs`` × number of chunks) for the run and restored afterwards.
     Each call recalibrates the anomaly threshold (``offset_``) and noise
-    scales on its chunk, so they come from the last chunk visited.
+    scales on its chunk, so they come from the last chunk visited; to put
+    the threshold at the ``contamination`` quantile of the whole data set,
+    score every chunk and pass the scores to the estimator's
+    ``calibrate_offset``.
 
     Peak resident memory grows with ``chunk_size``, not with ``n_samples``:
     pages of a ``np.memmap`` opened with ``mode='r'`` or ``'r+'`` are unmapped
