@@ -452,9 +452,11 @@ class CannonQuadratic:
     The Cannon, a per-pixel intrinsic scatter ``s_j`` is added to the noise:
     ``w_nj = 1 / (1 / ivar_nj + s_j²)``. The Cannon fits ``s_j`` by maximum likelihood; here
     ``s_j²`` is the mean excess of the squared residuals over the noise variance (clipped at 0),
-    alternated with the fit ``CANNON_SCATTER_ITER`` times. The ridge ``alpha_`` is chosen from
-    ``alphas`` by ``cv``-fold cross-validation on the training stars (median held-out
-    ``Σ ivar (ŷ − y)² / N``).
+    alternated with the fit ``CANNON_SCATTER_ITER`` times. Stars the quadratic cannot follow
+    (e.g. hot stars among cool ones) inflate that scatter until the fit is nearly unweighted,
+    so by default the scatter is kept only where it validates better. The ridge ``alpha_``
+    (and, with ``scatter='auto'``, whether to fit the scatter) is chosen by ``cv``-fold
+    cross-validation on the training stars (median held-out ``Σ ivar (ŷ − y)² / N``).
     Written here because the PyPI package ``thecannon`` (TheCannon 0.7.3, 2018) declares no
     dependencies and imports matplotlib at import time.
 
@@ -463,18 +465,24 @@ class CannonQuadratic:
     alphas : sequence of float, default=CANNON_ALPHAS
         Ridge penalties tried (the weights of each pixel are normalised to mean 1).
     cv : int, default=5
-        Folds of the search over ``alphas`` (no search when there is one alpha).
-    scatter : bool, default=True
-        Fit the per-pixel intrinsic scatter (needs ``ivar``).
+        Folds of the search (none when there is one setting to try).
+    scatter : {'auto', True, False}, default='auto'
+        Fit the per-pixel intrinsic scatter (needs ``ivar``); 'auto': with and without,
+        chosen by the cross-validation.
 
     Attributes
     ----------
     alpha_ : float
         The chosen penalty.
+    use_scatter_ : bool
+        Whether the intrinsic scatter was fitted.
+    cv_loss_ : dict
+        ``(alpha, scatter)`` → mean over folds of the median held-out χ²/N (mean squared
+        error without ivar); empty when there was one setting.
     coef_ : ndarray of shape (n_wavelengths, n_terms)
         Per-pixel coefficients of the polynomial terms, in flux units.
     scatter_ : ndarray of shape (n_wavelengths,)
-        Intrinsic scatter ``s_j`` in flux units (zeros without ivar or with ``scatter=False``).
+        Intrinsic scatter ``s_j`` in flux units (zeros when it was not fitted).
 
     References
     ----------
@@ -482,7 +490,7 @@ class CannonQuadratic:
        "The Cannon: a data-driven approach to stellar label determination".
     """
 
-    def __init__(self, alphas=CANNON_ALPHAS, cv=5, scatter=True):
+    def __init__(self, alphas=CANNON_ALPHAS, cv=5, scatter="auto"):
         self.alphas = alphas
         self.cv = cv
         self.scatter = scatter
@@ -496,23 +504,24 @@ class CannonQuadratic:
         scale = W.mean(axis=0)
         W = W / np.where(scale > 0, scale, 1.0)
         n, k = A.shape
-        gram = np.einsum("nk,nj,nl->jkl", A, W, A) / n
+        outer = (A[:, :, None] * A[:, None, :]).reshape(n, k * k)
+        gram = (W.T @ outer).reshape(-1, k, k) / n
         penalty = np.full(k, alpha)
         penalty[0] = 1e-12  # the constant term is not shrunk; keeps fully masked pixels solvable
         gram += np.diag(penalty)
-        rhs = np.einsum("nk,nj->jk", A, W * Y) / n
+        rhs = (W * Y).T @ A / n
         return np.linalg.solve(gram, rhs[..., None])[..., 0]
 
-    def _fit_once(self, A, Y, ivar, alpha):
+    def _fit_once(self, A, Y, ivar, alpha, scatter):
         if ivar is None:
             return self._solve(A, Y, np.ones_like(Y), alpha), np.zeros(Y.shape[1])
         good = ivar > 0
         variance = np.where(good, 1.0 / np.where(good, ivar, 1.0), 0.0)
         s2 = np.zeros(Y.shape[1])
-        for _ in range(CANNON_SCATTER_ITER if self.scatter else 1):
+        for _ in range(CANNON_SCATTER_ITER if scatter else 1):
             W = np.where(good, 1.0 / np.where(good, variance + s2, 1.0), 0.0)
             coef = self._solve(A, Y, W, alpha)
-            if not self.scatter:
+            if not scatter:
                 break
             excess = np.where(good, (Y - A @ coef.T) ** 2 - variance, 0.0)
             s2 = np.maximum(excess.sum(axis=0) / np.maximum(good.sum(axis=0), 1), 0.0)
@@ -547,7 +556,8 @@ class CannonQuadratic:
         Raises
         ------
         ValueError
-            If the shapes disagree, or labels, flux or ivar are not finite, or ivar is negative.
+            If the shapes disagree, labels, flux (where ``ivar > 0``) or ivar are not finite,
+            ivar is negative, or ``scatter`` is unknown.
         """
         from sklearn.model_selection import KFold
         from sklearn.preprocessing import PolynomialFeatures, StandardScaler
@@ -571,23 +581,27 @@ class CannonQuadratic:
         self.scaler_ = StandardScaler().fit(labels)
         self.poly_ = PolynomialFeatures(2).fit(self.scaler_.transform(labels))
         A = self._design(labels)
-        alphas = list(self.alphas)
+        if self.scatter not in ("auto", True, False):
+            raise ValueError(f"scatter must be 'auto', True or False, got {self.scatter!r}.")
+        scatters = [False] if ivar is None else [self.scatter]
+        if scatters == ["auto"]:
+            scatters = [False, True]
+        grid = [(alpha, scatter) for scatter in scatters for alpha in self.alphas]
         self.cv_loss_ = {}
-        if len(alphas) > 1:
+        if len(grid) > 1:
             folds = list(KFold(self.cv, shuffle=True, random_state=0).split(A))
-            for alpha in alphas:
+            for alpha, scatter in grid:
                 losses = []
                 for tr, te in folds:
-                    coef, _ = self._fit_once(
-                        A[tr], Y[tr], None if ivar is None else ivar[tr], alpha
-                    )
+                    sub = None if ivar is None else ivar[tr]
+                    coef, _ = self._fit_once(A[tr], Y[tr], sub, alpha, scatter)
                     Y_pred = A[te] @ coef.T
                     losses.append(self._loss(Y_pred, Y[te], None if ivar is None else ivar[te]))
-                self.cv_loss_[alpha] = float(np.mean(losses))
-            self.alpha_ = min(self.cv_loss_, key=self.cv_loss_.get)
+                self.cv_loss_[(alpha, scatter)] = float(np.mean(losses))
+            self.alpha_, self.use_scatter_ = min(self.cv_loss_, key=self.cv_loss_.get)
         else:
-            self.alpha_ = alphas[0]
-        self.coef_, self.scatter_ = self._fit_once(A, Y, ivar, self.alpha_)
+            self.alpha_, self.use_scatter_ = grid[0]
+        self.coef_, self.scatter_ = self._fit_once(A, Y, ivar, self.alpha_, self.use_scatter_)
         return self
 
     def predict(self, labels):

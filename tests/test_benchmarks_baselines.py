@@ -119,6 +119,18 @@ def test_cannon_finds_no_intrinsic_scatter_when_the_noise_is_all_there_is():
     labels, Y = _quadratic_spectra(n=2000, n_pixels=10, seed=2)
     sigma = 0.01
     noisy = Y + np.random.default_rng(2).normal(0, sigma, Y.shape)
-    model = CannonQuadratic().fit(labels, noisy, np.full(Y.shape, sigma**-2))
+    model = CannonQuadratic(scatter=True).fit(labels, noisy, np.full(Y.shape, sigma**-2))
+    assert model.use_scatter_
     assert np.all(model.scatter_ < 0.5 * sigma)
     assert np.sqrt(np.mean((model.predict(labels) - Y) ** 2)) < 0.2 * sigma
+
+
+def test_cannon_measures_an_intrinsic_scatter_beyond_the_noise():
+    from benchmarks.baselines import CannonQuadratic
+
+    labels, Y = _quadratic_spectra(n=2000, n_pixels=10, seed=3)
+    sigma, intrinsic = 0.03, 0.05
+    rng = np.random.default_rng(3)
+    noisy = Y + rng.normal(0, sigma, Y.shape) + rng.normal(0, intrinsic, Y.shape)
+    model = CannonQuadratic(scatter=True).fit(labels, noisy, np.full(Y.shape, sigma**-2))
+    np.testing.assert_allclose(model.scatter_, intrinsic, rtol=0.1)
