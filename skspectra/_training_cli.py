@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .io._errors import InputError
 
-__all__ = ["TrainingRun", "add_training_options", "interrupted", "start_run"]
+__all__ = ["TrainingRun", "add_training_options", "interrupted", "saved_threads", "start_run"]
 
 CHECKPOINT = "checkpoint"
 COMMAND_FILE = "command.json"
@@ -140,7 +140,8 @@ def start_run(args, command):
             values[key] = Path(values[key])
     if values.get("command") != command:
         raise InputError(f"{out} holds a 'skspectra {values.get('command')}' run, not {command}.")
-    values.update(quiet=args.quiet, resume=out, out=out)
+    # threads: as main() resolved them (the saved run's count unless --threads was given)
+    values.update(quiet=args.quiet, resume=out, out=out, threads=args.threads)
     resumed = argparse.Namespace(**values)
     run = TrainingRun(out, resumed.checkpoint_every, True, stored, _epochs_saved(out / CHECKPOINT))
     print(
@@ -148,6 +149,20 @@ def start_run(args, command):
         file=sys.stderr,
     )
     return resumed, run
+
+
+def saved_threads(out):
+    """The thread count of the interrupted run saved in ``out``, or None if none is readable.
+
+    A resumed run computes with it by default, so that it gives the bits of an uninterrupted
+    run (the default thread count follows the machine's load).
+    """
+    try:
+        stored = json.loads((Path(out) / CHECKPOINT / COMMAND_FILE).read_text())
+        threads = stored["args"].get("threads")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return threads if isinstance(threads, int) and threads > 0 else None
 
 
 def _epochs_saved(directory):

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ._cli_score import add_score_parser, score
-from ._training_cli import add_training_options, interrupted, start_run
+from ._training_cli import add_training_options, interrupted, saved_threads, start_run
 from .io._errors import InputError
 
 __all__ = ["main"]
@@ -444,6 +444,8 @@ def main(argv=None):
     from .utils import default_n_threads
 
     args = _build_parser().parse_args(argv)
+    if args.threads is None and getattr(args, "resume", None) is not None:
+        args.threads = saved_threads(args.resume)  # the interrupted run's: the same bits
     args.threads = args.threads or default_n_threads()  # run.json records the number used
     try:
         with warnings.catch_warnings(), _threads(args.threads):

@@ -64,7 +64,9 @@ def _scores(out):
 
 
 def test_sigint_saves_a_checkpoint_and_resume_matches(tmp_path, stars, env, capsys):
+    # one thread in both runs: the default follows the load, and the bits depend on the count
     args = ("anomalies", stars, "--epochs", EPOCHS, "--top", "1", "--checkpoint-every", "1")
+    args += ("--threads", "1")
     # the uninterrupted run, alongside
     full = subprocess.Popen(
         _command(*args, "--quiet", "--out", "full"),
