@@ -13,12 +13,12 @@ one fit per protocol and dev seed), the search behind its ``n_top_pixels`` and
 """
 
 import argparse
-import json
 import sys
 
 import numpy as np
 
 from benchmarks.baselines import CAE_RULE_GRID, PCA_GRID, PCAResidual
+from benchmarks.search import write_results
 
 #: Quick mode: a corner of the grid, enough to exercise the code.
 QUICK_GRID = [
@@ -98,7 +98,6 @@ def tune_cae(sets_list, protocol, max_epochs=None):
 
 
 def main(argv=None):
-    from benchmarks._common import RESULTS_DIR
     from benchmarks.bench_anomaly import DEV_SEEDS, PROTOCOLS, QUICK, load_data, make_sets
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -130,10 +129,7 @@ def main(argv=None):
         best = max(overall, key=overall.get)
         out["cae_best_over_protocols"] = {"n_top_pixels": best[0], "anomaly_score": best[1]}
         print(f"CAE: best setting over the four protocols: {best} ({overall[best]:.3f})")
-    folder = RESULTS_DIR / ("quick" if args.quick else "") / "search"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "anomaly.json").write_text(json.dumps(out, indent=1) + "\n")
-    print(f"wrote {folder / 'anomaly.json'}")
+    write_results("anomaly", out, quick=args.quick)
     return 0
 
 

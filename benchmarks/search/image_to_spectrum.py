@@ -9,10 +9,8 @@ for a few epochs (to exercise the code).
 """
 
 import argparse
-import json
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -21,6 +19,7 @@ from sklearn.model_selection import train_test_split
 
 from benchmarks.baselines import extra_trees_pca
 from benchmarks.bench_image_to_spectrum import DEV_SEEDS, chi2_per_star, photometry_features
+from benchmarks.search import write_results
 from skspectra.datasets import load_gaia_xp
 from skspectra.images import ImageRegressor, ImageToSpectrum
 from skspectra.spectra import SpectralVAE
@@ -109,17 +108,13 @@ def main(argv=None):
                 f"fit {fit_s:.0f} s",
                 flush=True,
             )
-    if not args.quick:
-        folder = Path(__file__).resolve().parents[1] / "results" / "search"
-        folder.mkdir(parents=True, exist_ok=True)
-        out = {
-            "command": "python -m benchmarks.search.image_to_spectrum",
-            "dev_seeds": DEV_SEEDS,
-            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "rows": rows,
-        }
-        (folder / "image_to_spectrum.json").write_text(json.dumps(out, indent=1) + "\n")
-        print(f"wrote {folder / 'image_to_spectrum.json'}")
+    out = {
+        "command": "python -m benchmarks.search.image_to_spectrum",
+        "dev_seeds": DEV_SEEDS,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "rows": rows,
+    }
+    write_results("image_to_spectrum", out, quick=args.quick)
 
 
 if __name__ == "__main__":
