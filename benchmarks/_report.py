@@ -57,6 +57,15 @@ def _md_cell(text):
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def _rst_cell(text):
+    """A table cell as reST: a back-quoted Markdown code span becomes a literal, and a word's
+    trailing underscore (``std_scale_``) is escaped so that it is not read as a reference."""
+    parts = str(text).replace("\n", " ").split("`")
+    for i in range(0, len(parts), 2):  # outside the back-quotes
+        parts[i] = re.sub(r"(?<=\w)_(?!\w)", r"\\_", parts[i])
+    return "``".join(parts) or "\\"
+
+
 def render_block(results, table, fmt):
     """The generated text between the markers, for ``fmt`` ``"md"`` or ``"rst"``."""
     header, rows = table["header"], table["rows"]
@@ -70,7 +79,7 @@ def render_block(results, table, fmt):
     title = title.replace("`", "``")  # reST literals
     lines = ["", f".. list-table:: {title}", "   :header-rows: 1", ""]
     for row in [header, *rows]:
-        cells = [str(c).replace("\n", " ") or "\\" for c in row]
+        cells = [_rst_cell(c) for c in row]
         lines.append(f"   * - {cells[0]}")
         lines += [f"     - {c}" for c in cells[1:]]
     return "\n".join(lines) + "\n\n"

@@ -142,6 +142,15 @@ def test_render_block_escapes_pipes_in_markdown():
     assert "| a\\|b | c |" in text and "| x\\|y | 1 |" in text
 
 
+def test_render_block_keeps_rst_cells_literal():
+    """A fitted attribute's trailing underscore is not a hyperlink reference in reST (Sphinx
+    -W fails on ``std_scale_`` as an unknown target), and a Markdown code span is a literal."""
+    table = {"header": ["std_scale_", "`a_`"], "rows": [["", "x_1"]], "caption": "cap"}
+    text = render_block(_results(), table, "rst")
+    assert "   * - std_scale\\_\n     - ``a_``\n" in text
+    assert "   * - \\\n     - x_1\n" in text
+
+
 def test_repository_tables_match_committed_results():
     """The published tables are those of the committed results, measured on this skspectra/
     tree: a change to skspectra/ fails here until `make bench` has been rerun."""
