@@ -58,8 +58,8 @@ def _md_cell(text):
 
 
 def _rst_cell(text):
-    """A table cell as reST: a back-quoted Markdown code span becomes a literal, and a word's
-    trailing underscore (``std_scale_``) is escaped so that it is not read as a reference."""
+    """A table cell or title as reST: a back-quoted Markdown code span becomes a literal,
+    and a word's trailing underscore (``std_scale_``) is escaped, not read as a reference."""
     parts = str(text).replace("\n", " ").split("`")
     for i in range(0, len(parts), 2):  # outside the back-quotes
         parts[i] = re.sub(r"(?<=\w)_(?!\w)", r"\\_", parts[i])
@@ -76,7 +76,7 @@ def render_block(results, table, fmt):
         lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in rows]
         escaped = title.replace("*", "\\*")
         return "\n".join(lines) + f"\n\n*{escaped}*\n"
-    title = title.replace("`", "``")  # reST literals
+    title = _rst_cell(title)
     lines = ["", f".. list-table:: {title}", "   :header-rows: 1", ""]
     for row in [header, *rows]:
         cells = [_rst_cell(c) for c in row]

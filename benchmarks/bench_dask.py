@@ -30,7 +30,7 @@ Figures: spectra per second of wall time per path, its ratio to the 1-thread pat
 seed, and the largest difference between the Dask and in-memory scores; out of core, the file
 size, speed and peak RSS per worker. This benchmark sets its own threads per path
 (``THREADS = 2``). ``N_SPECTRA`` is 10⁵ per seed, the size the scale-out issue states its
-target at (runs before 2026-12-05's second used 3 × 10⁴ to save time).
+target at (earlier runs used 3 × 10⁴ to save time).
 """
 
 import tempfile
