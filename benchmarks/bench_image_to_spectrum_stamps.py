@@ -1,0 +1,182 @@
+"""Spectra from images: ImageToSpectrum's CNN on simulated ugriz stamps vs trees on photometry.
+
+Run through the runner: ``python -m benchmarks run image_to_spectrum_stamps [--quick]``.
+
+Protocol
+--------
+Data: the 3,000 real Gaia XP stars of ``load_gaia_xp()`` (343 pixels, 3360-10200 Å, flux
+normalised to median 1, with ivar), each rendered by ``make_image_spectrum_pairs`` as a
+**simulated** 5 × 16 × 16 SDSS ugriz stamp: a point source with the star's own band fluxes
+(speclite, SDSS 2010 curves), a Moffat PSF of FWHM 1.4", r uniform in 16-20 AB mag, Poisson
+noise on a sky of 100 counts per pixel (``benchmarks._stamps.gaia_stamps``). For each seed the
+stamps are rendered with ``random_state=seed`` and split ``train_test_split(test_size=0.25,
+random_state=seed)``; every model is fitted on the training stars only and scored on the
+held-out ones by the median over stars of ``Σ ivar (ŷ − y)² / N`` (N unmasked pixels). Rows:
+
+- ``ImageToSpectrum(random_state=seed)`` on the stamps: its defaults (PCA(40); an
+  ImageRegressor CNN, 16 filters, depth 3, dense (256, 256, 256), 300 epochs; trained through
+  the PCA decoder on the ivar-weighted χ² of the spectrum), with ``uncertainty_cv=None`` (the
+  out-of-fold ``return_std`` calibration would take three more fits; ``return_std`` is
+  checked in ``image_to_spectrum``). Its input (:data:`CNN_INPUT`: counts as rendered,
+  asinh-stretched counts, each stamp scaled to [0, 1] by ``ImageNormalizer()``, or each stamp
+  divided by its r-band aperture flux) was chosen on ``DEV_SEEDS``;
+- the same ``ImageToSpectrum()`` on the aperture features below (an MLP), so that the
+  network also gets the trees' inputs;
+- ExtraTrees(300) → PCA(30) coefficients and HistGradientBoosting → PCA(30) coefficients
+  (``benchmarks.baselines``), and a distance-weighted kNN (k by 5-fold CV from {3, 5, 10, 20,
+  40}), all on **aperture features**: circular-aperture fluxes of radius :data:`RADIUS`
+  pixels (chosen on ``DEV_SEEDS`` for ExtraTrees, from 2-7 px), as asinh r magnitude and the
+  colours u−g, g−r, r−i, i−z (``benchmarks._stamps.aperture_features``);
+- the mean training spectrum (ceiling) and the oracle PCA(30) of the true held-out spectrum.
+
+The dev search is ``python -m benchmarks.search.image_to_spectrum_stamps``. In quick mode the
+networks train for 2 epochs and HistGradientBoosting for 30 iterations.
+"""
+
+import time
+import warnings
+
+import numpy as np
+from sklearn.decomposition import PCA
+from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.neighbors import KNeighborsRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from benchmarks._common import fmt_mean_std
+from benchmarks._stamps import IMAGE_SIZE, aperture_features, cnn_input, gaia_stamps
+from benchmarks._stats import mean_sd
+from benchmarks.baselines import extra_trees_pca, hist_gradient_boosting_pca
+from benchmarks.bench_image_to_spectrum import MeanSpectrum, chi2_per_star
+from skspectra.images import ImageRegressor, ImageToSpectrum
+from skspectra.images.image_to_spectrum import DEFAULT_REGRESSOR
+
+NAME = "image_to_spectrum_stamps"
+THREADS = 1
+DEV_SEEDS = [0]
+REPORT_SEEDS = [1, 2, 3]
+N_PCA = 30
+#: Aperture radius (pixels) of the baselines' features: the best ExtraTrees radius on the dev
+#: seed (benchmarks/results/search/image_to_spectrum_stamps.json).
+RADIUS = 3.0
+#: The CNN's input, chosen on the dev seed from ``benchmarks._stamps.CNN_INPUTS``.
+CNN_INPUT = "÷ r aperture flux"
+EPOCHS = {"full": None, "quick": 2}
+CNN = "ImageToSpectrum() CNN on stamps"
+MLP = "ImageToSpectrum() MLP on aperture features"
+ET = f"ExtraTrees(300) → PCA({N_PCA})"
+HGB = f"HistGradientBoosting → PCA({N_PCA})"
+KNN = "kNN on aperture features"
+MEAN = "mean spectrum (ceiling)"
+ORACLE = f"oracle: PCA({N_PCA}) of the true spectrum"
+BASELINES = (ET, HGB, KNN)
+
+
+def image_to_spectrum(seed, epochs=None):
+    """``ImageToSpectrum(random_state=seed, uncertainty_cv=None)``; ``epochs`` caps training."""
+    model = ImageToSpectrum(uncertainty_cv=None, random_state=seed)
+    if epochs is not None:
+        model.set_params(regressor=ImageRegressor(**{**DEFAULT_REGRESSOR, "max_epochs": epochs}))
+    return model
+
+
+def models(seed, quick):
+    epochs = EPOCHS["quick" if quick else "full"]
+    hgb = hist_gradient_boosting_pca(N_PCA, random_state=seed)
+    if quick:
+        hgb.regressor.estimator.set_params(max_iter=30)
+    knn = GridSearchCV(
+        make_pipeline(StandardScaler(), KNeighborsRegressor(weights="distance")),
+        {"kneighborsregressor__n_neighbors": [3, 5, 10, 20, 40]},
+        cv=5,
+    )
+    return {
+        CNN: image_to_spectrum(seed, epochs),
+        MLP: image_to_spectrum(seed, epochs),
+        ET: extra_trees_pca(N_PCA, random_state=seed),
+        HGB: hgb,
+        KNN: knn,
+        MEAN: MeanSpectrum(),
+    }
+
+
+def run_seed(seed, quick):
+    images, Y, ivar, sky, _ = gaia_stamps(seed)
+    features = aperture_features(images, RADIUS, sky)
+    idx_tr, idx_te = train_test_split(np.arange(len(Y)), test_size=0.25, random_state=seed)
+    Y_tr, W_tr, Y_te, W_te = Y[idx_tr], ivar[idx_tr], Y[idx_te], ivar[idx_te]
+    out = {"chi2": {}, "fit_s": {}}
+    for name, model in models(seed, quick).items():
+        X = cnn_input(CNN_INPUT, images, sky, RADIUS) if name == CNN else features
+        start = time.perf_counter()
+        if isinstance(model, ImageToSpectrum):
+            model.fit(X[idx_tr], Y_tr, ivar=W_tr)
+        else:
+            model.fit(X[idx_tr], Y_tr)
+        out["fit_s"][name] = time.perf_counter() - start
+        out["chi2"][name] = float(np.median(chi2_per_star(model.predict(X[idx_te]), Y_te, W_te)))
+        if name == KNN:
+            out["knn_k"] = int(model.best_params_["kneighborsregressor__n_neighbors"])
+    pca = PCA(N_PCA, random_state=seed).fit(Y_tr)
+    oracle = pca.inverse_transform(pca.transform(Y_te))
+    out["chi2"][ORACLE] = float(np.median(chi2_per_star(oracle, Y_te, W_te)))
+    return out
+
+
+def run(quick: bool) -> dict:
+    warnings.filterwarnings("ignore", category=UserWarning)
+    per_seed = {seed: run_seed(seed, quick) for seed in REPORT_SEEDS}
+    runs = list(per_seed.values())
+    summary = {f"chi2/{m}": mean_sd([r["chi2"][m] for r in runs]) for m in runs[0]["chi2"]}
+    summary.update({f"fit_s/{m}": mean_sd([r["fit_s"][m] for r in runs]) for m in runs[0]["fit_s"]})
+    summary[f"{CNN}/× {ET}"] = mean_sd([r["chi2"][CNN] / r["chi2"][ET] for r in runs])
+    _, Y, _, _, n_dropped = gaia_stamps(REPORT_SEEDS[0])
+    n_train = int(round(0.75 * len(Y)))
+    epochs = EPOCHS["quick" if quick else "full"]
+    return {
+        "protocol": (
+            "Per seed: Gaia XP stars rendered as simulated ugriz stamps "
+            f"(make_image_spectrum_pairs, {IMAGE_SIZE}x{IMAGE_SIZE} px, r 16-20, "
+            "random_state=seed), one 75/25 split; "
+            "held-out median ivar-weighted χ²/N of the 343-pixel spectrum; "
+            f"ImageToSpectrum(random_state=seed, uncertainty_cv=None) on the stamps ({CNN_INPUT}) "
+            "and on aperture features; ExtraTrees(300) and HistGradientBoosting → PCA(30) "
+            "coefficients and kNN (k by 5-fold CV) on aperture features (asinh r and four "
+            f"colours, radius {RADIUS:g} px); mean spectrum; oracle PCA(30) of the true spectrum."
+        ),
+        "data": (
+            f"load_gaia_xp(): {len(Y)} stars ({n_dropped} fully masked dropped), simulated "
+            f"5x{IMAGE_SIZE}x{IMAGE_SIZE} ugriz stamps; about {n_train} training / "
+            f"{len(Y) - n_train} held-out stars per split"
+        ),
+        "seeds": REPORT_SEEDS,
+        "per_seed": per_seed,
+        "summary": summary,
+        "epochs": "defaults" if epochs is None else f"regressor max_epochs={epochs}",
+    }
+
+
+def tables(result: dict) -> dict:
+    res = result["result"]
+    runs = list(res["per_seed"].values())
+    caption = (
+        f"{result.get('mode', '?')} run of {result.get('started', '?')[:10]}, seeds "
+        f"{res['seeds']} (mean ± sd); {res['data']}; networks: {res['epochs']}."
+    )
+    best = min(BASELINES, key=lambda m: np.mean([r["chi2"][m] for r in runs]))
+    rows = []
+    for m in runs[0]["chi2"]:
+        ratio = [r["chi2"][m] / r["chi2"][best] for r in runs]
+        fit = [r["fit_s"][m] for r in runs] if m in runs[0]["fit_s"] else []
+        rows.append(
+            [m, fmt_mean_std([r["chi2"][m] for r in runs], 2), fmt_mean_std(ratio, 2)]
+            + [fmt_mean_std(fit, 1)]
+        )
+    return {
+        "stamps": {
+            "header": ["model", "median χ²/N", f"× best baseline ({best})", "fit (s)"],
+            "rows": rows,
+            "caption": f"Simulated ugriz stamps → Gaia XP spectrum, held-out stars; CNN input: "
+            f"{CNN_INPUT}; aperture radius {RADIUS:g} px. " + caption,
+        },
+    }
