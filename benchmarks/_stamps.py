@@ -15,6 +15,12 @@ IMAGE_SIZE = 16
 R_BAND = 2
 
 
+def gaia_sample():
+    """``load_gaia_xp()`` and the mask of its stars with any unmasked pixel (the ones used)."""
+    gaia = load_gaia_xp()
+    return gaia, np.any(gaia.ivar > 0, axis=1)
+
+
 def gaia_stamps(seed):
     """Gaia XP stars with any unmasked pixel, rendered as ugriz stamps with ``random_state=seed``.
 
@@ -32,8 +38,7 @@ def gaia_stamps(seed):
     n_dropped : int
         Stars with no unmasked pixel.
     """
-    gaia = load_gaia_xp()
-    ok = np.any(gaia.ivar > 0, axis=1)
+    gaia, ok = gaia_sample()
     pairs = make_image_spectrum_pairs(
         gaia.flux[ok], gaia.wavelength, image_size=IMAGE_SIZE, random_state=seed
     )

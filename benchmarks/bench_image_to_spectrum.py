@@ -87,6 +87,54 @@ def chi2_per_star(Y_pred, Y, ivar):
     return np.sum(ivar * (Y_pred - Y) ** 2, axis=1) / np.count_nonzero(ivar > 0, axis=1)
 
 
+def default_image_to_spectrum(seed, epochs=None, **params):
+    """``ImageToSpectrum(random_state=seed, **params)``; ``epochs`` caps its regressor's epochs."""
+    model = ImageToSpectrum(random_state=seed, **params)
+    if epochs is not None:
+        model.set_params(regressor=ImageRegressor(**{**DEFAULT_REGRESSOR, "max_epochs": epochs}))
+    return model
+
+
+def hist_gradient_boosting(seed, quick):
+    """HistGradientBoosting → PCA(N_PCA) coefficients; 30 iterations in quick mode."""
+    hgb = hist_gradient_boosting_pca(N_PCA, random_state=seed)
+    if quick:
+        hgb.regressor.estimator.set_params(max_iter=30)
+    return hgb
+
+
+def knn_search():
+    """Distance-weighted kNN on standardised features, k by 5-fold CV from {3, 5, 10, 20, 40}."""
+    return GridSearchCV(
+        make_pipeline(StandardScaler(), KNeighborsRegressor(weights="distance")),
+        {"kneighborsregressor__n_neighbors": [3, 5, 10, 20, 40]},
+        cv=5,
+    )
+
+
+def timed_fit(model, X, Y, ivar):
+    """Fit ``model`` (with ``ivar`` if it is an ImageToSpectrum) and return the seconds taken."""
+    start = time.perf_counter()
+    if isinstance(model, ImageToSpectrum):
+        model.fit(X, Y, ivar=ivar)
+    else:
+        model.fit(X, Y)
+    return time.perf_counter() - start
+
+
+def fit_chi2(model, X_tr, Y_tr, W_tr, X_te, Y_te, W_te):
+    """:func:`timed_fit` on the training stars, then the held-out median χ²/N: ``(chi2, fit_s)``."""
+    fit_s = timed_fit(model, X_tr, Y_tr, W_tr)
+    return float(np.median(chi2_per_star(model.predict(X_te), Y_te, W_te))), fit_s
+
+
+def oracle_chi2(Y_tr, Y_te, W_te, seed):
+    """Median χ²/N of PCA(N_PCA), fitted on ``Y_tr``, reconstructing the true ``Y_te``."""
+    pca = PCA(N_PCA, random_state=seed).fit(Y_tr)
+    oracle = pca.inverse_transform(pca.transform(Y_te))
+    return float(np.median(chi2_per_star(oracle, Y_te, W_te)))
+
+
 class MeanSpectrum:
     """Predicts the mean training spectrum for every star (the ceiling)."""
 
@@ -99,30 +147,19 @@ class MeanSpectrum:
 
 
 def models(seed, quick):
-    i2s = ImageToSpectrum(random_state=seed)
-    epochs = EPOCHS["quick" if quick else "full"]
-    if epochs is not None:
-        i2s.set_params(regressor=ImageRegressor(**{**DEFAULT_REGRESSOR, "max_epochs": epochs}))
+    i2s = default_image_to_spectrum(seed, EPOCHS["quick" if quick else "full"])
     trees = ImageToSpectrum(
         PCA(N_PCA),
         ExtraTreesRegressor(300, n_jobs=1),
         standardize_latents=False,
         random_state=seed,
     )
-    hgb = hist_gradient_boosting_pca(N_PCA, random_state=seed)
-    if quick:
-        hgb.regressor.estimator.set_params(max_iter=30)
-    knn = GridSearchCV(
-        make_pipeline(StandardScaler(), KNeighborsRegressor(weights="distance")),
-        {"kneighborsregressor__n_neighbors": [3, 5, 10, 20, 40]},
-        cv=5,
-    )
     return {
         I2S: i2s,
         I2S_TREES: trees,
         ET: extra_trees_pca(N_PCA, random_state=seed),
-        HGB: hgb,
-        KNN: knn,
+        HGB: hist_gradient_boosting(seed, quick),
+        KNN: knn_search(),
         MEAN: MeanSpectrum(),
     }
 
@@ -133,12 +170,7 @@ def run_seed(X, Y, ivar, seed, quick):
     X_te, Y_te, W_te = X[idx_te], Y[idx_te], ivar[idx_te]
     out = {"chi2": {}, "fit_s": {}}
     for name, model in models(seed, quick).items():
-        start = time.perf_counter()
-        if isinstance(model, ImageToSpectrum):
-            model.fit(X_tr, Y_tr, ivar=W_tr)
-        else:
-            model.fit(X_tr, Y_tr)
-        out["fit_s"][name] = time.perf_counter() - start
+        out["fit_s"][name] = timed_fit(model, X_tr, Y_tr, W_tr)
         Y_pred = model.predict(X_te)
         out["chi2"][name] = float(np.median(chi2_per_star(Y_pred, Y_te, W_te)))
         if name == I2S:
@@ -151,9 +183,7 @@ def run_seed(X, Y, ivar, seed, quick):
             out["coverage_2sigma"] = float(np.mean(z < 2))
         if name == KNN:
             out["knn_k"] = int(model.best_params_["kneighborsregressor__n_neighbors"])
-    pca = PCA(N_PCA, random_state=seed).fit(Y_tr)
-    oracle = pca.inverse_transform(pca.transform(Y_te))
-    out["chi2"][ORACLE] = float(np.median(chi2_per_star(oracle, Y_te, W_te)))
+    out["chi2"][ORACLE] = oracle_chi2(Y_tr, Y_te, W_te, seed)
     return out
 
 

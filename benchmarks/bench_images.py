@@ -107,18 +107,20 @@ def one_seed(hdf, seed, epochs):
     perm = np.random.default_rng(seed).permutation(len(X))
     n_train = int(round(0.8 * len(X)))
     Xtr, Xte = X[perm[:n_train]], X[perm[n_train:]]
-    ae = ImageAutoencoder(
-        N_COMPONENTS, skip_connections=False, max_epochs=epochs, random_state=seed
-    )
+
+    def autoencoder(skips):
+        return ImageAutoencoder(
+            N_COMPONENTS, skip_connections=skips, max_epochs=epochs, random_state=seed
+        )
+
+    ae = autoencoder(skips=False)
     t0 = time.perf_counter()
     ae.fit(Xtr)
     ae_fit_s = time.perf_counter() - t0
     pca = ImagePCAResidual(N_COMPONENTS).fit(Xtr)
     rng = np.random.default_rng(1000 + seed)
     injected = {kind: inject(Xte, kind, rng, Xtr) for kind in KINDS}
-    skip = ImageAutoencoder(
-        N_COMPONENTS, skip_connections=True, max_epochs=epochs, random_state=seed
-    ).fit(Xtr)
+    skip = autoencoder(skips=True).fit(Xtr)
     out = {"seed": seed, "ae_fit_s": ae_fit_s}
     for name, model, rec in (
         ("ImageAutoencoder", ae, ae.reconstruct(Xte)),
@@ -137,9 +139,7 @@ def one_seed(hdf, seed, epochs):
     out["cli_seconds"] = timings["fit_s"] + timings["score_s"]
     full_pca = ImagePCAResidual(N_COMPONENTS).fit(X)
     out["PCA-8"]["bright_star_rank"] = _rank(full_pca.score_samples(X), hdf.bright_star_index)
-    full_skip = ImageAutoencoder(
-        N_COMPONENTS, skip_connections=True, max_epochs=epochs, random_state=seed
-    ).fit(X)
+    full_skip = autoencoder(skips=True).fit(X)
     out[SKIPS]["bright_star_rank"] = _rank(full_skip.score_samples(X), hdf.bright_star_index)
     return out
 

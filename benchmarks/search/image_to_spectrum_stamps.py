@@ -28,19 +28,11 @@ from sklearn.model_selection import train_test_split
 
 from benchmarks._stamps import CNN_INPUTS, aperture_features, cnn_input, gaia_stamps
 from benchmarks.baselines import extra_trees_pca
-from benchmarks.bench_image_to_spectrum import chi2_per_star
+from benchmarks.bench_image_to_spectrum import fit_chi2
 from benchmarks.bench_image_to_spectrum_stamps import DEV_SEEDS, N_PCA, RADIUS, image_to_spectrum
 from benchmarks.search import write_results
 
 RADII = (2.0, 3.0, 4.0, 5.0, 7.0)
-
-
-def _score(model, X_tr, Y_tr, W_tr, X_te, Y_te, W_te, ivar):
-    start = time.perf_counter()
-    model.fit(X_tr, Y_tr, **({"ivar": W_tr} if ivar else {}))
-    fit_s = time.perf_counter() - start
-    chi2 = float(np.median(chi2_per_star(model.predict(X_te), Y_te, W_te)))
-    return chi2, fit_s
 
 
 def main(argv=None):
@@ -64,15 +56,15 @@ def main(argv=None):
         for radius in radii:
             X = aperture_features(images, radius, sky)
             et = extra_trees_pca(N_PCA, random_state=seed)
-            chi2, fit_s = _score(et, X[tr], *split, X[te], Y[te], W[te], ivar=False)
+            chi2, fit_s = fit_chi2(et, X[tr], *split, X[te], Y[te], W[te])
             record(seed, f"ExtraTrees(300) → PCA({N_PCA}), aperture r={radius:g} px", chi2, fit_s)
             mlp = image_to_spectrum(seed, epochs)
-            chi2, fit_s = _score(mlp, X[tr], *split, X[te], Y[te], W[te], ivar=True)
+            chi2, fit_s = fit_chi2(mlp, X[tr], *split, X[te], Y[te], W[te])
             record(seed, f"ImageToSpectrum() MLP, aperture r={radius:g} px", chi2, fit_s)
         for label in CNN_INPUTS:
             X = cnn_input(label, images, sky, RADIUS)
             cnn = image_to_spectrum(seed, epochs)
-            chi2, fit_s = _score(cnn, X[tr], *split, X[te], Y[te], W[te], ivar=True)
+            chi2, fit_s = fit_chi2(cnn, X[tr], *split, X[te], Y[te], W[te])
             record(seed, f"ImageToSpectrum() CNN on stamps, {label}", chi2, fit_s)
     out = {
         "command": "python -m benchmarks.search.image_to_spectrum_stamps",
