@@ -42,7 +42,8 @@ from benchmarks._common import fmt_mean_std
 from benchmarks._stamps import IMAGE_SIZE, aperture_features, cnn_input, gaia_sample, gaia_stamps
 from benchmarks._stats import mean_sd
 from benchmarks.baselines import extra_trees_pca
-from benchmarks.bench_image_to_spectrum import (
+from benchmarks.bench_image_to_spectrum import (  # N_PCA: the trees', HGB's and oracle's 30
+    N_PCA,
     MeanSpectrum,
     default_image_to_spectrum,
     fit_chi2,
@@ -55,7 +56,6 @@ NAME = "image_to_spectrum_stamps"
 THREADS = 1
 DEV_SEEDS = [0]
 REPORT_SEEDS = [1, 2, 3]
-N_PCA = 30
 #: Aperture radius (pixels) of the baselines' features: the best ExtraTrees radius on the dev
 #: seed (benchmarks/results/search/image_to_spectrum_stamps.json).
 RADIUS = 3.0
