@@ -191,6 +191,13 @@ def _add_images_parser(sub):
     images.add_argument(
         "--n-components", type=_positive_int, default=8, help="latent dimensions (default: 8)"
     )
+    images.add_argument(
+        "--skip-connections",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="U-Net skip connections in the autoencoder (default: on; off reconstructs "
+        "through the latents alone)",
+    )
     _add_run_options(images, "images", _SKIP_BAD_HELP)
 
 
@@ -354,6 +361,8 @@ def _images(args):
         data.images,
         contamination=args.contamination,
         n_components=args.n_components,
+        # a run saved for --resume before the option existed was trained without skips
+        skip_connections=getattr(args, "skip_connections", False),
         max_epochs=args.epochs,
         random_state=args.random_state,
         verbose=0 if args.quiet else 1,

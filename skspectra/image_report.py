@@ -25,6 +25,7 @@ def find_image_anomalies(
     ivar=None,
     contamination=0.01,
     n_components=8,
+    skip_connections=True,
     max_epochs=30,
     random_state=0,
     verbose=1,
@@ -45,6 +46,11 @@ def find_image_anomalies(
         Expected fraction of anomalies; sets the threshold.
     n_components : int, default=8
         Size of the latent space.
+    skip_connections : bool, default=True
+        U-Net skip connections (seed 004), as ``ImageAutoencoder``'s parameter. On by
+        default: on the Hubble Deep Field stamps they rank the bright star with
+        diffraction spikes about 9th of 607 stamps instead of about 345th, with a higher
+        ROC-AUC against injected defects (``python -m benchmarks run images``).
     max_epochs : int, default=30
         Training epochs.
     random_state : int, default=0
@@ -74,6 +80,7 @@ def find_image_anomalies(
 
     model = ImageAutoencoder(
         n_components=n_components,
+        skip_connections=skip_connections,
         contamination=contamination,
         max_epochs=max_epochs,
         random_state=random_state,

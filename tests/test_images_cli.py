@@ -57,6 +57,7 @@ def test_fits_run_writes_a_report_and_never_overwrites(tmp_path, stamps, run_cli
     run = json.loads((out / "run.json").read_text())
     assert run["command"] == "skspectra images" and run["seed"] == 0
     assert run["model"]["max_epochs"] == 2 and run["data"]["image_shape"] == [1, 16, 16]
+    assert run["model"]["skip_connections"] is True  # the command's default
     assert run["n_anomalies"] == int(table["is_anomaly"].sum())
     assert {"load_s", "fit_s", "score_s", "report_s"} <= set(run["timings_s"])
     assert run["versions"]["torch"] and "ImageNormalizer" in run["data"]["preprocessing"]
@@ -106,6 +107,15 @@ def test_each_bad_input_gets_a_clear_error(tmp_path, stamps, capsys, monkeypatch
         assert err.startswith("skspectra: error:") and message in err, (case, err)
         assert len(err.splitlines()) == 1, (case, err)
     assert not list(tmp_path.glob("skspectra-images-*"))  # nothing written
+
+
+def test_no_skip_connections_option_reaches_the_model(tmp_path, stamps, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    args = ["images", str(stamps), "--size", "8", "--epochs", "1", "--top", "1", "--quiet"]
+    assert main([*args, "--no-skip-connections", "--out", "off"]) == 0
+    run = json.loads((tmp_path / "off" / "run.json").read_text())
+    assert run["model"]["skip_connections"] is False
+    assert run["arguments"]["skip_connections"] is False
 
 
 def test_argument_errors(capsys):
