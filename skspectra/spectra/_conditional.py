@@ -4,8 +4,9 @@ After the VAE is trained, an MLP (:class:`~skspectra.images.ImageRegressor` on t
 input) learns the map from labels (e.g. Teff, logg, [Fe/H]) to the VAE's latents. It is
 trained through the VAE's frozen decoder on the ivar-weighted χ² of the decoded spectrum
 (the loss of :class:`~skspectra.images.ImageToSpectrum`), so that latents count by how much
-they change the spectrum. The scatter of the training latents about the head's prediction is
-kept as a Gaussian, for ``sample(y=labels)``.
+they change the spectrum. The scatter of each training star's latents about the head's
+prediction for its labels is kept, for ``sample(y=labels)``: a draw for labels ``y`` adds to
+the head's latents the scatter of a training star with labels near ``y``.
 """
 
 import numpy as np
@@ -21,10 +22,13 @@ LABEL_ATTRIBUTES = (
     "label_regressor_",
     "label_latent_mean_",
     "label_latent_scale_",
-    "label_residual_cov_",
+    "training_labels_",
+    "label_scale_",
+    "latent_residuals_",
 )
-#: Ridge added to the diagonal of the latent residual covariance (latents have unit spread).
-RESIDUAL_COV_RIDGE = 1e-6
+#: ``sample(y=labels)`` draws the scatter of one of this many training stars nearest in labels
+#: (or of all of them, if there are fewer).
+SCATTER_NEIGHBORS = 20
 
 
 def check_labels(labels, *, n_samples=None, n_labels=None, name="y"):
@@ -76,9 +80,10 @@ def fit_label_head(vae, labels, X, weight, seed):
     -------
     dict
         ``label_regressor_`` (labels → standardised latents), ``label_latent_mean_``,
-        ``label_latent_scale_`` (the latents' standardisation) and
-        ``label_residual_cov_`` (covariance of the training latents about the head's
-        prediction, in latent units).
+        ``label_latent_scale_`` (the latents' standardisation), ``training_labels_``,
+        ``label_scale_`` (the spread of each label, the units of label distances) and
+        ``latent_residuals_`` (each training star's latents less the head's prediction for
+        its labels, in latent units).
     """
     from ..images._spectrum_loss import torch_decoder
     from ..images.image_to_spectrum import default_epochs
@@ -101,15 +106,28 @@ def fit_label_head(vae, labels, X, weight, seed):
     flux = np.where(weight > 0, X, 0.0)
     head._fit_through_decoder(labels, (Z - mean) / scale, flux, weight, decoder)
     residual = Z - (np.asarray(head.predict(labels)).reshape(Z.shape) * scale + mean)
-    k = Z.shape[1]
-    cov = np.cov(residual, rowvar=False).reshape(k, k) if len(Z) > 1 else np.zeros((k, k))
-    cov = cov + RESIDUAL_COV_RIDGE * np.eye(k)
+    label_std = labels.std(axis=0)
     return {
         "label_regressor_": head,
         "label_latent_mean_": mean,
         "label_latent_scale_": scale,
-        "label_residual_cov_": cov,
+        "training_labels_": labels,
+        "label_scale_": np.where(label_std > 0, label_std, 1.0),
+        "latent_residuals_": residual,
     }
+
+
+def sample_latents(vae, labels, n_samples, rng):
+    """``n_samples`` latent draws per row of ``labels``, row-major: the head's latents plus the
+    residual of a training star drawn from the ``SCATTER_NEIGHBORS`` nearest in labels."""
+    from sklearn.neighbors import NearestNeighbors
+
+    n_neighbors = min(SCATTER_NEIGHBORS, len(vae.training_labels_))
+    index = NearestNeighbors(n_neighbors=n_neighbors).fit(vae.training_labels_ / vae.label_scale_)
+    near = index.kneighbors(labels / vae.label_scale_, return_distance=False)
+    pick = rng.randint(n_neighbors, size=(len(labels), n_samples))
+    stars = np.take_along_axis(near, pick, axis=1).ravel()
+    return np.repeat(predict_latents(vae, labels), n_samples, axis=0) + vae.latent_residuals_[stars]
 
 
 def predict_latents(vae, labels):

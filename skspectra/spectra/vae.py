@@ -17,7 +17,13 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..base import NeuralEstimatorMixin, check_ivar
 from ..nn.vae import LIKELIHOODS, ConvVAE1d, VAELoss, gaussian_kl, pixel_nll
-from ._conditional import LABEL_ATTRIBUTES, check_labels, fit_label_head, predict_latents
+from ._conditional import (
+    LABEL_ATTRIBUTES,
+    check_labels,
+    fit_label_head,
+    predict_latents,
+    sample_latents,
+)
 from ._outlier import CONTAMINATION_CONSTRAINT, ContaminationMixin
 from ._reconstruction import ReconstructionMixin
 from ._scaling import StandardizationMixin
@@ -258,9 +264,15 @@ class SpectralVAE(
         Mean and standard deviation of the training latents: the head predicts
         ``(z - label_latent_mean_) / label_latent_scale_`` (``conditional=True``
         only).
-    label_residual_cov_ : ndarray of shape (n_components, n_components)
-        Covariance of the training latents about the head's prediction, the
-        spread of ``sample(y=labels)`` (``conditional=True`` only).
+    training_labels_ : ndarray of shape (n_samples, n_labels)
+        The training labels (``conditional=True`` only).
+    label_scale_ : ndarray of shape (n_labels,)
+        Standard deviation of each training label, the unit of label
+        distances in ``sample(y=labels)`` (``conditional=True`` only).
+    latent_residuals_ : ndarray of shape (n_samples, n_components)
+        Each training star's latents less the head's prediction for its
+        labels: the scatter that ``sample(y=labels)`` draws from
+        (``conditional=True`` only).
     offset_ : float
         Threshold on ``score_samples``, set from ``contamination``.
     n_features_in_ : int
@@ -358,9 +370,13 @@ class SpectralVAE(
     rule, trained on ``log(1 + χ²/N)`` of the decoded spectrum through the
     frozen decoder, as ``ImageToSpectrum`` trains its default regressor.
     :meth:`predict_spectra` decodes ``z(labels)``; ``sample(y=labels)`` decodes
-    ``z(labels) + ε``, with ``ε`` Gaussian with the covariance of the
-    training latents about ``z(labels)`` (``label_residual_cov_``): the
-    spread of real stars at those labels that the labels do not explain.
+    ``z(labels) + ε``, where ``ε = z_j − z(labels_j)`` is the residual of a
+    training star ``j`` drawn at random from the 20 nearest in labels (in
+    units of each label's spread): the spread of real stars at those labels
+    that the labels do not explain (e.g. reddening by dust), which differs
+    from giants to dwarfs. A Gaussian of the residuals' covariance would
+    mix directions of latent space that no star combines: its draws left
+    the stars' manifold (negative flux) in ``examples/plot_vae_labels.py``.
     This is The Cannon's job (Ness et al. 2015), a data-driven forward model
     from labels to spectra, with a non-linear model in place of a quadratic
     one. ``benchmarks/bench_generative.py`` measures the held-out χ²/N of
@@ -799,8 +815,9 @@ class SpectralVAE(
             Not used when ``y`` is given.
         y : array-like of shape (n_rows, n_labels) or (n_rows,), default=None
             Labels (``conditional=True`` only): draw ``n_samples`` spectra for
-            each row, decoded from the label head's latents plus Gaussian
-            scatter of covariance ``label_residual_cov_``.
+            each row, decoded from the label head's latents plus the scatter
+            of training stars with nearby labels (see Conditional mode in
+            the class Notes).
 
         Returns
         -------
@@ -847,10 +864,7 @@ class SpectralVAE(
 
     def _sample_given_labels(self, labels, n_samples, rng):
         labels = self._check_label_head(labels, "y")
-        Z = np.repeat(predict_latents(self, labels), n_samples, axis=0)
-        chol = np.linalg.cholesky(self.label_residual_cov_)
-        Z = Z + rng.standard_normal(Z.shape) @ chol.T
-        return self.inverse_transform(Z)
+        return self.inverse_transform(sample_latents(self, labels, n_samples, rng))
 
     def reconstruct(self, X, ivar=None):
         """Decode the posterior mean of each spectrum.
