@@ -39,6 +39,10 @@ bench_image_to_spectrum). Models:
   (per-pixel ivar-weighted ridge on ``PolynomialFeatures(2)`` of the standardised labels;
   the ridge alpha, from :data:`benchmarks.baselines.CANNON_ALPHAS`, and whether to fit a
   per-pixel intrinsic scatter, chosen by 5-fold CV on the training stars);
+- ``SpectralVAE(6, conditional=True)`` with ivar, at the C2ST's settings (``n_filters=8``,
+  batches of 64, at most ``EPOCHS`` epochs), its defaults otherwise: the VAE trained on the
+  spectra, then its label head (ImageToSpectrum's default MLP, trained through the frozen
+  decoder on the spectrum's χ²); ``predict_spectra(labels)``;
 - ``ImageToSpectrum(random_state=seed, uncertainty_cv=None)``, its defaults (PCA(40) and an
   MLP trained through the PCA decoder on the spectrum's ivar-weighted χ²), fitted on (labels,
   spectra, ivar); ``uncertainty_cv=None`` skips the out-of-fold fits that only ``return_std``
@@ -106,7 +110,8 @@ GENERATORS = (VAE, VAE_PRIOR, PCA_GMM, RECON)
 CANNON = "The Cannon (quadratic in labels)"
 I2S = "ImageToSpectrum()"
 ET = "ExtraTrees(300) → PCA(30)"
-FORWARD = (CANNON, I2S, ET)
+VAE_COND = f"SpectralVAE({K}, conditional=True)"
+FORWARD = (CANNON, VAE_COND, I2S, ET)
 
 
 def c2st_auc(real, fake, seed, max_iter=100):
@@ -206,7 +211,20 @@ def forward_models(seed, mode):
         from skspectra.images.image_to_spectrum import DEFAULT_REGRESSOR
 
         i2s.set_params(regressor=ImageRegressor(**{**DEFAULT_REGRESSOR, "max_epochs": 3}))
-    return {CANNON: CannonQuadratic(), I2S: i2s, ET: extra_trees_pca(30, random_state=seed)}
+    vae = SpectralVAE(
+        K,
+        conditional=True,
+        n_filters=8,
+        batch_size=64,
+        max_epochs=EPOCHS[mode],
+        random_state=seed,
+    )
+    return {
+        CANNON: CannonQuadratic(),
+        VAE_COND: vae,
+        I2S: i2s,
+        ET: extra_trees_pca(30, random_state=seed),
+    }
 
 
 def run_forward(L, Y, W, seed, mode):
@@ -218,10 +236,13 @@ def run_forward(L, Y, W, seed, mode):
         start = time.perf_counter()
         if name == ET:
             model.fit(L[idx_tr], Y[idx_tr])
+        elif name == VAE_COND:  # spectra are its X, labels its y
+            model.fit(Y[idx_tr], L[idx_tr], ivar=W[idx_tr])
         else:
             model.fit(L[idx_tr], Y[idx_tr], ivar=W[idx_tr])
         out["fit_s"][name] = time.perf_counter() - start
-        chi2 = chi2_per_star(model.predict(L[idx_te]), Y[idx_te], W[idx_te])
+        predict = model.predict_spectra if name == VAE_COND else model.predict
+        chi2 = chi2_per_star(predict(L[idx_te]), Y[idx_te], W[idx_te])
         out["chi2"][name] = float(np.median(chi2))
         if name == CANNON:
             out["cannon_alpha"] = float(model.alpha_)
@@ -268,6 +289,8 @@ def run(quick: bool) -> dict:
             "Spectra from (Teff, logg, [Fe/H]): The Cannon's quadratic model (ivar-weighted "
             f"ridge per pixel; alpha in {list(CANNON_ALPHAS)} and intrinsic scatter or not by "
             "5-fold CV), "
+            "SpectralVAE(6, conditional=True) (same VAE settings; label head = "
+            "ImageToSpectrum's default MLP on the decoded spectrum's χ²), "
             "ImageToSpectrum(uncertainty_cv=None) with its defaults (PCA(40), MLP trained on "
             "the spectrum's χ²), ExtraTrees(300) → PCA(30); "
             "held-out median ivar-weighted χ²/N."

@@ -4,7 +4,7 @@ from sphinx_gallery.scrapers import matplotlib_scraper
 
 #: Extra command-line arguments per example for the docs build, to keep the gallery fast
 #: without changing an example's defaults, e.g. ``{"plot_foo.py": ["--epochs", "10"]}``.
-EXAMPLE_ARGS = {}
+EXAMPLE_ARGS = {"plot_vae_labels.py": ["--n-train", "600", "--epochs", "10"]}
 
 
 def single_image_scraper(block, block_vars, gallery_conf, **kwargs):

@@ -12,10 +12,18 @@ import torch
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ..base import NeuralEstimatorMixin, check_ivar
 from ..nn.vae import LIKELIHOODS, ConvVAE1d, VAELoss, gaussian_kl, pixel_nll
+from ._conditional import (
+    LABEL_ATTRIBUTES,
+    check_labels,
+    fit_label_head,
+    predict_latents,
+    sample_latents,
+)
 from ._outlier import CONTAMINATION_CONSTRAINT, ContaminationMixin
 from ._reconstruction import ReconstructionMixin
 from ._scaling import StandardizationMixin
@@ -160,6 +168,14 @@ class SpectralVAE(
         network learns the decoder and the posterior widths. 'learned' lets
         the convolutional encoder correct the means too. Needs
         ``pca_init=True``.
+    conditional : bool, default=False
+        Also learn spectra from labels: ``fit(X, y=labels)`` then trains a
+        label head (an MLP from labels such as Teff, logg and [Fe/H] to the
+        latents, trained through the frozen decoder on the ivar-weighted χ²
+        of the decoded spectrum), and :meth:`predict_spectra` (labels → mean
+        spectrum) and ``sample(y=labels)`` become available (see
+        Conditional mode in Notes). False ignores ``y``, as a transformer in
+        a :class:`~sklearn.pipeline.Pipeline` must.
     n_iter_no_change : int >= 1 or None, default=10
         Early stopping: training ends when the validation objective (the
         loss at ``beta``, ``valid_objective`` in ``history_``) has not
@@ -239,6 +255,24 @@ class SpectralVAE(
     residual_scale_ : ndarray of shape (`n_features_in_`,)
         Robust spread of the training residuals per pixel, for
         :meth:`anomaly_map` without ``ivar``.
+    n_labels_ : int
+        Number of labels per spectrum (``conditional=True`` only).
+    label_regressor_ : skspectra.images.ImageRegressor
+        The label head, labels → standardised latents (``conditional=True``
+        only).
+    label_latent_mean_, label_latent_scale_ : ndarray of shape (n_components,)
+        Mean and standard deviation of the training latents: the head predicts
+        ``(z - label_latent_mean_) / label_latent_scale_`` (``conditional=True``
+        only).
+    training_labels_ : ndarray of shape (n_samples, n_labels)
+        The training labels (``conditional=True`` only).
+    label_scale_ : ndarray of shape (n_labels,)
+        Standard deviation of each training label, the unit of label
+        distances in ``sample(y=labels)`` (``conditional=True`` only).
+    latent_residuals_ : ndarray of shape (n_samples, n_components)
+        Each training star's latents less the head's prediction for its
+        labels: the scatter that ``sample(y=labels)`` draws from
+        (``conditional=True`` only).
     offset_ : float
         Threshold on ``score_samples``, set from ``contamination``.
     n_features_in_ : int
@@ -328,6 +362,27 @@ class SpectralVAE(
     much larger than the KL, so the posteriors stay far narrower than the
     prior.
 
+    **Conditional mode.** With ``conditional=True``, after the VAE is
+    trained (on the spectra alone, so the latents are those of the
+    unconditional model), a label head learns ``z(labels)``: the tabular
+    MLP of :class:`~skspectra.images.ImageRegressor` with three hidden
+    layers of 256 and :class:`~skspectra.images.ImageToSpectrum`'s epochs
+    rule, trained on ``log(1 + χ²/N)`` of the decoded spectrum through the
+    frozen decoder, as ``ImageToSpectrum`` trains its default regressor.
+    :meth:`predict_spectra` decodes ``z(labels)``; ``sample(y=labels)`` decodes
+    ``z(labels) + ε``, where ``ε = z_j − z(labels_j)`` is the residual of a
+    training star ``j`` drawn at random from the 20 nearest in labels (in
+    units of each label's spread): the spread of real stars at those labels
+    that the labels do not explain (e.g. reddening by dust), which differs
+    from giants to dwarfs. A Gaussian of the residuals' covariance would
+    mix directions of latent space that no star combines: its draws left
+    the stars' manifold (negative flux) in ``examples/plot_vae_labels.py``.
+    This is The Cannon's job (Ness et al. 2015), a data-driven forward model
+    from labels to spectra, with a non-linear model in place of a quadratic
+    one. ``benchmarks/bench_generative.py`` measures the held-out χ²/N of
+    :meth:`predict_spectra` against The Cannon's on Gaia XP (APOGEE labels) and on
+    MILES.
+
     **Scores.** ``score_samples`` is the ELBO with ``beta = 1``, whatever
     ``beta`` was trained with, and its reconstruction term evaluated at the
     posterior mean (a deterministic plug-in estimate, slightly above the
@@ -351,6 +406,9 @@ class SpectralVAE(
        a convolutional VAE of APOGEE stellar spectra with reconstruction + KL
        loss, learning-rate scheduling, attention over spectral regions,
        latent clustering plots and synthetic spectra.
+    .. [6] Ness, M., Hogg, D. W., Rix, H.-W., Ho, A. Y. Q., & Zasowski, G.
+       2015, ApJ 808, 16, "The Cannon: a data-driven approach to stellar
+       label determination" (spectra from labels).
 
     Examples
     --------
@@ -386,6 +444,7 @@ class SpectralVAE(
         "kernel_size": [Interval(Integral, 1, None, closed="left")],
         "pca_init": ["boolean"],
         "latent_mean": [StrOptions({"pca", "learned"})],
+        "conditional": ["boolean"],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), None],
         "contamination": CONTAMINATION_CONSTRAINT,
     }
@@ -403,6 +462,7 @@ class SpectralVAE(
         kernel_size=5,
         pca_init=True,
         latent_mean="pca",
+        conditional=False,
         n_iter_no_change=10,
         contamination="auto",
         max_epochs=200,
@@ -427,6 +487,7 @@ class SpectralVAE(
         self.kernel_size = kernel_size
         self.pca_init = pca_init
         self.latent_mean = latent_mean
+        self.conditional = conditional
         self.n_iter_no_change = n_iter_no_change
         self.contamination = contamination
         self.max_epochs = max_epochs
@@ -531,8 +592,10 @@ class SpectralVAE(
         X : array-like of shape (n_samples, n_wavelengths)
             Flux, all on one wavelength grid, in any unit. Masked pixels
             (``ivar == 0``) may hold NaN or infinity: their flux is never used.
-        y : None
-            Ignored.
+        y : array-like of shape (n_samples, n_labels) or (n_samples,), default=None
+            With ``conditional=True``, the labels of each spectrum (e.g.
+            Teff in K, logg, [Fe/H]), from which the label head learns the
+            spectrum; ignored otherwise.
         ivar : array-like of shape (n_samples, n_wavelengths), default=None
             Inverse variance of ``X`` in flux⁻²; 0 marks masked pixels,
             which cost nothing and which the encoder sees as the mean
@@ -551,10 +614,12 @@ class SpectralVAE(
             message names the rows), ``ivar`` does not have the
             shape of ``X`` or holds negative or non-finite values, a spectrum
             is fully masked, ``n_components`` exceeds the number of
-            wavelengths, ``kernel_size`` is even, or ``device`` names a GPU that
-            is not there.
+            wavelengths, ``kernel_size`` is even, ``device`` names a GPU that
+            is not there, or, with ``conditional=True``, ``y`` is missing,
+            not finite or has a row count other than ``X``'s.
         """
         X, ivar = self._validate_flux(X, ivar, reset=True)
+        labels = check_labels(y, n_samples=len(X)) if self.conditional else None
         _check_n_components(self.n_components, X.shape[1])
         if self.kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be odd, got {self.kernel_size}.")
@@ -579,6 +644,13 @@ class SpectralVAE(
         self.pixel_ivar_ = _pixel_ivar(weight)
         self._fit_residual_scale(X, ivar)
         self._set_offset(self.score_samples(X, ivar=ivar))
+        for name in LABEL_ATTRIBUTES:  # a label head of an earlier fit does not survive a refit
+            self.__dict__.pop(name, None)
+        if labels is not None:
+            # the second draw: the first seeds latent_mixture_
+            seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max, size=2)
+            vars(self).update(fit_label_head(self, labels, X, weight, int(seed[1])))
+            self.n_labels_ = labels.shape[1]
         return self
 
     def partial_fit(self, X, y=None, ivar=None, *, n_epochs=1):
@@ -614,8 +686,15 @@ class SpectralVAE(
         ------
         ValueError
             As :meth:`fit`, and if ``X`` does not have the number of pixels of
-            the first batch or ``n_epochs`` is not a positive int.
+            the first batch, ``n_epochs`` is not a positive int, or
+            ``conditional=True`` (the label head is trained by :meth:`fit`
+            only).
         """
+        if self.conditional:
+            raise ValueError(
+                "partial_fit does not train the label head of conditional=True; use fit, or "
+                "train with conditional=False."
+            )
         return self._partial_fit(self.fit, X, y, ivar, n_epochs=n_epochs)
 
     def _calibrate_latents(self, Xs):
@@ -686,7 +765,36 @@ class SpectralVAE(
         """
         return self._encode(*self._validate_flux(X, ivar))[0]
 
-    def sample(self, n_samples=1, random_state=None, *, source="aggregate"):
+    @available_if(lambda self: self.conditional)
+    def predict_spectra(self, labels):
+        """Mean spectrum for each row of labels (``conditional=True`` only).
+
+        Decodes the label head's latents (see Conditional mode in the class
+        Notes): the model's answer to "what does a star with these labels
+        look like", as The Cannon's forward model. (:meth:`predict` is the
+        outlier detector's: it labels spectra as inliers or outliers.)
+
+        Parameters
+        ----------
+        labels : array-like of shape (n_spectra, n_labels) or (n_spectra,)
+            Labels in the units and order of ``fit``'s ``y`` (e.g. Teff in K,
+            logg in dex, [Fe/H] in dex).
+
+        Returns
+        -------
+        flux : ndarray of shape (n_spectra, n_wavelengths)
+            Noise-free model spectra in the units of the training flux.
+
+        Raises
+        ------
+        ValueError
+            If ``labels`` holds NaN or infinite values or a number of labels
+            other than ``fit``'s.
+        """
+        labels = self._check_label_head(labels, "labels")
+        return self.inverse_transform(predict_latents(self, labels))
+
+    def sample(self, n_samples=1, random_state=None, *, source="aggregate", y=None):
         """Draw synthetic spectra: decode latents drawn from the prior or from the data's latents.
 
         Parameters
@@ -704,22 +812,34 @@ class SpectralVAE(
             distribution; it is not the default because real stars fill
             only a thin, curved part of it, so many prior draws decode to
             spectra unlike any star (see Sampling in the class Notes).
+            Not used when ``y`` is given.
+        y : array-like of shape (n_rows, n_labels) or (n_rows,), default=None
+            Labels (``conditional=True`` only): draw ``n_samples`` spectra for
+            each row, decoded from the label head's latents plus the scatter
+            of training stars with nearby labels (see Conditional mode in
+            the class Notes).
 
         Returns
         -------
         flux : ndarray of shape (n_samples, n_wavelengths)
-            Noise-free model spectra in the units of the training flux.
+            Noise-free model spectra in the units of the training flux. With
+            ``y``, of shape (n_rows * n_samples, n_wavelengths): the draws for
+            row ``i`` are rows ``i * n_samples`` to ``(i + 1) * n_samples - 1``.
 
         Raises
         ------
         ValueError
-            If ``n_samples`` is not a positive integer or ``source`` is unknown.
+            If ``n_samples`` is not a positive integer, ``source`` is unknown,
+            or ``y`` is given to a model fitted without ``conditional=True``
+            or has the wrong number of labels.
         """
         check_is_fitted(self)
         if not isinstance(n_samples, Integral) or n_samples < 1:
             raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
         rng = check_random_state(random_state)
         n_samples = int(n_samples)
+        if y is not None:
+            return self._sample_given_labels(y, n_samples, rng)
         if source == "prior":
             Z = rng.standard_normal((n_samples, self.n_components))
         elif source == "aggregate":
@@ -731,6 +851,20 @@ class SpectralVAE(
         else:
             raise ValueError(f"source must be 'prior' or 'aggregate', got {source!r}.")
         return self.inverse_transform(Z)
+
+    def _check_label_head(self, labels, name):
+        """``labels`` checked against the fitted label head; ValueError if there is none."""
+        check_is_fitted(self)
+        if not hasattr(self, "label_regressor_"):
+            raise ValueError(
+                "spectra from labels need a model fitted with conditional=True and labels "
+                "(fit(X, y=labels)); this one has no label head."
+            )
+        return check_labels(labels, n_labels=self.n_labels_, name=name)
+
+    def _sample_given_labels(self, labels, n_samples, rng):
+        labels = self._check_label_head(labels, "y")
+        return self.inverse_transform(sample_latents(self, labels, n_samples, rng))
 
     def reconstruct(self, X, ivar=None):
         """Decode the posterior mean of each spectrum.
