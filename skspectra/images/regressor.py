@@ -13,6 +13,7 @@ from ..base import NeuralEstimatorMixin, check_magnitude
 from ..nn.regressor2d import MLP, ConvRegressor2d
 from ..training import LossTerm
 from ._spectrum_loss import LogChi2Loss
+from .photometry import _aperture_weights
 
 __all__ = ["ImageRegressor"]
 
@@ -60,7 +61,8 @@ class ImageRegressor(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin, Bas
     ``image_shape``) go through the shared convolutional encoder
     :class:`skspectra.nn.ConvEncoder2d` (``depth`` levels of two 3×3
     convolutions with GroupNorm and ReLU, then 2×2 max pooling), then dense
-    layers of ``hidden_layer_sizes``. A 2-D ``X`` without ``image_shape`` is
+    layers of ``hidden_layer_sizes``, which with ``aperture_radii`` also read
+    each band's aperture photometry. A 2-D ``X`` without ``image_shape`` is
     tabular: the network is a multi-layer perceptron with those dense layers,
     as sklearn's :class:`~sklearn.neural_network.MLPRegressor`.
 
@@ -88,6 +90,17 @@ class ImageRegressor(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin, Bas
         Number of encoder levels, each halving ``H`` and ``W``. Images only.
     dropout : float in [0, 1), default=0.0
         Dropout probability after each dense hidden layer.
+    aperture_radii : tuple of float, default=()
+        Radii, in pixels, of circular apertures at the image centre (where
+        :func:`~skspectra.datasets.make_image_spectrum_pairs` puts its
+        objects). The first dense layer then also reads the mean of each
+        standardised band over each aperture: the aperture photometry that
+        tree baselines are given, passed to the network directly rather than
+        left for the convolutions to learn. Pixels cut by a circle count by
+        the fraction inside, as in :func:`~skspectra.images.aperture_photometry`.
+        Images only (ignored for tabular input); needs a non-empty
+        ``hidden_layer_sizes``. ``ImageToSpectrum``'s default regressor uses
+        ``(2.0, 3.0, 5.0)``.
     alpha : float >= 0, default=1e-4
         L2 penalty (Adam's ``weight_decay``), as in ``MLPRegressor``.
     max_epochs : int, default=200
@@ -195,6 +208,7 @@ class ImageRegressor(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin, Bas
         "n_filters": [Interval(Integral, 1, None, closed="left")],
         "depth": [Interval(Integral, 0, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
+        "aperture_radii": ["array-like"],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "lr_schedule": [StrOptions({"cosine", "constant"})],
     }
@@ -207,6 +221,7 @@ class ImageRegressor(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin, Bas
         n_filters=16,
         depth=3,
         dropout=0.0,
+        aperture_radii=(),
         alpha=1e-4,
         max_epochs=200,
         batch_size=64,
@@ -226,6 +241,7 @@ class ImageRegressor(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin, Bas
         self.n_filters = n_filters
         self.depth = depth
         self.dropout = dropout
+        self.aperture_radii = aperture_radii
         self.alpha = alpha
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -300,11 +316,44 @@ class ImageRegressor(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin, Bas
         else:
             c, h, w = self.image_shape_
             module = ConvRegressor2d(
-                c, (h, w), self.n_outputs_, self.n_filters, self.depth, hidden, self.dropout
+                c,
+                (h, w),
+                self.n_outputs_,
+                self.n_filters,
+                self.depth,
+                hidden,
+                self.dropout,
+                apertures=self._apertures((h, w), hidden),
             )
         if decoder is None:
             return module
         return _ThroughDecoder(module, self.target_mean_, self.target_scale_, decoder)
+
+    def _apertures(self, image_size, hidden):
+        """Pixel weights (R, H, W) of ``aperture_radii``, each summing to 1; None without radii."""
+        radii = np.ravel(self.aperture_radii).tolist()
+        if not radii:
+            return None
+        if any(not isinstance(r, Real) or isinstance(r, bool) or not r > 0 for r in radii):
+            raise ValueError(
+                f"aperture_radii must be positive numbers of pixels, got {self.aperture_radii!r}."
+            )
+        if not hidden:
+            raise ValueError(
+                "aperture_radii needs at least one dense layer, which reads the aperture "
+                "photometry; give a non-empty hidden_layer_sizes or aperture_radii=()."
+            )
+        h, w = image_size
+        weights = np.stack(
+            [_aperture_weights((h, w), ((w - 1) / 2, (h - 1) / 2), float(r), 5) for r in radii]
+        )
+        covered = weights.sum(axis=(1, 2))
+        if np.any(covered <= 0):
+            raise ValueError(
+                f"aperture_radii {self.aperture_radii!r}: an aperture covers no pixel; use a "
+                "radius of at least 0.5 pixels."
+            )
+        return weights / covered[:, None, None]
 
     def _build_criterion(self):
         return LogChi2Loss() if getattr(self, "_decoded_fit", False) else nn.MSELoss()

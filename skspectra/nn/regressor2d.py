@@ -5,6 +5,7 @@ Shapes use ``B`` for the batch, ``D`` for tabular features, ``C`` for bands
 number of targets.
 """
 
+import torch
 from torch import nn
 
 from .conv2d import ConvEncoder2d
@@ -49,7 +50,9 @@ class ConvRegressor2d(nn.Module):
 
     The encoder's linear head gives ``hidden_layer_sizes[0]`` features (or
     ``n_outputs`` directly when ``hidden_layer_sizes`` is empty); the remaining
-    hidden layers and the output layer follow, with ReLU in between.
+    hidden layers and the output layer follow, with ReLU in between. With
+    ``apertures``, the first dense layer also reads the mean of each band over
+    each aperture (aperture photometry of the input).
 
     Parameters
     ----------
@@ -67,10 +70,20 @@ class ConvRegressor2d(nn.Module):
         Widths of the dense layers after the convolutions.
     dropout : float, default=0.0
         Dropout probability after each dense hidden layer.
+    apertures : array-like of shape (R, H, W) or None, default=None
+        Pixel weights of ``R`` apertures, each summing to 1 (a weighted mean).
+        Needs a non-empty ``hidden_layer_sizes``.
+
+    Raises
+    ------
+    ValueError
+        If ``apertures`` is given with empty ``hidden_layer_sizes``, or its
+        shape is not ``(R, H, W)``.
 
     Notes
     -----
-    **Shapes.** ``forward``: ``(B, C, H, W)`` → ``(B, K)``.
+    **Shapes.** ``forward``: ``(B, C, H, W)`` → ``(B, K)``; the first dense
+    layer reads ``hidden_layer_sizes[0] + C * R`` features.
     """
 
     def __init__(
@@ -82,19 +95,44 @@ class ConvRegressor2d(nn.Module):
         depth,
         hidden_layer_sizes,
         dropout=0.0,
+        apertures=None,
     ):
         super().__init__()
         hidden = list(hidden_layer_sizes)
+        self.register_buffer("apertures", _aperture_buffer(apertures, image_size, hidden))
         if not hidden:
             self.encoder = ConvEncoder2d(in_channels, image_size, n_outputs, n_filters, depth)
             self.head = nn.Identity()
             return
         self.encoder = ConvEncoder2d(in_channels, image_size, hidden[0], n_filters, depth)
+        n_photometry = 0 if self.apertures is None else in_channels * len(self.apertures)
         self.head = nn.Sequential(
-            nn.ReLU(),
+            nn.ReLU() if self.apertures is None else nn.Identity(),
             nn.Dropout(dropout) if dropout > 0 else nn.Identity(),
-            MLP(hidden[0], hidden[1:], n_outputs, dropout),
+            MLP(hidden[0] + n_photometry, hidden[1:], n_outputs, dropout),
         )
 
     def forward(self, x):
-        return self.head(self.encoder(x))
+        features = self.encoder(x)
+        if self.apertures is None:
+            return self.head(features)
+        photometry = torch.einsum("bchw,rhw->brc", x, self.apertures).flatten(1)
+        return self.head(torch.cat([torch.relu(features), photometry], dim=1))
+
+
+def _aperture_buffer(apertures, image_size, hidden):
+    """``apertures`` as a float32 tensor of shape (R, H, W), checked; None stays None."""
+    if apertures is None:
+        return None
+    weights = torch.as_tensor(apertures, dtype=torch.float32)
+    if weights.ndim != 3 or tuple(weights.shape[1:]) != tuple(image_size):
+        raise ValueError(
+            f"apertures must have shape (n_apertures, {image_size[0]}, {image_size[1]}), "
+            f"got {tuple(weights.shape)}."
+        )
+    if not hidden:
+        raise ValueError(
+            "apertures join the first dense layer; give at least one hidden layer in "
+            "hidden_layer_sizes."
+        )
+    return weights
