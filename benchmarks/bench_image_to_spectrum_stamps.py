@@ -14,8 +14,11 @@ random_state=seed)``; every model is fitted on the training stars only and score
 held-out ones by the median over stars of ``Σ ivar (ŷ − y)² / N`` (N unmasked pixels). Rows:
 
 - ``ImageToSpectrum(random_state=seed)`` on the stamps: its defaults (PCA(40); an
-  ImageRegressor CNN, 16 filters, depth 3, dense (256, 256, 256), 300 epochs; trained through
-  the PCA decoder on the ivar-weighted χ² of the spectrum), with ``uncertainty_cv=None`` (the
+  ImageRegressor CNN, 16 filters, depth 3, dense (256, 256, 256) whose first layer also reads
+  each band's mean within 2, 3 and 5 px of the centre (``aperture_radii``, chosen on
+  ``DEV_SEEDS`` by ``python -m benchmarks.search.image_to_spectrum_stamps_cnn``), 300 epochs;
+  trained through the PCA decoder on the ivar-weighted χ² of the spectrum), with
+  ``uncertainty_cv=None`` (the
   out-of-fold ``return_std`` calibration would take three more fits; ``return_std`` is
   checked in ``image_to_spectrum``). Its input (:data:`CNN_INPUT`: counts as rendered,
   asinh-stretched counts, each stamp scaled to [0, 1] by ``ImageNormalizer()``, or each stamp
