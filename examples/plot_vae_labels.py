@@ -25,9 +25,9 @@ than on the main sequence.
 
 The figure goes to a new directory (``skspectra_runs/vae_labels``, or ``-1``,
 ``-2``... if that exists; nothing is overwritten), or to ``--out``. With the
-defaults (all 1,994 training stars, 20 epochs) it takes about two and a half
-minutes on one CPU core; the documentation builds it from 600 stars and 10
-epochs.
+defaults (all 1,994 training stars, 20 epochs) it took 90 s on one core of
+an idle AMD EPYC (``/usr/bin/time python examples/plot_vae_labels.py``); the
+documentation builds it from 600 stars and 10 epochs.
 
 Run it with ``python examples/plot_vae_labels.py [--out DIR] [--epochs N] [--n-train N]``.
 """
