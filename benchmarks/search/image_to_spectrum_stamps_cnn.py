@@ -13,7 +13,7 @@ runs 2 epochs (to exercise the code).
 An earlier run of this search (the results file as of commit ``72052b3``), on the regressor
 without apertures, tried more regularisation and other sizes; none beat its defaults (χ²/N
 9.26): dropout 0.2 gave 40.5, alpha 1e-2 13.0, dense (128, 128) 11.0, depth 2 with 32
-filters 9.10 at twice the fit time.
+filters 9.10 at 1.8× the fit time (390 s against 221 s).
 
 The report seeds never enter: a variant that won here would become a new benchmark row (and
 be measured on the report seeds) only after this search.
