@@ -252,6 +252,11 @@ class _Problem:
         return best, best_gain
 
 
+# Excess χ² over its degrees of freedom, in its standard deviations, above which the fit of
+# the first guess is not trusted to have every line (see ``select_components``).
+_EXCESS_CHI2_SIGMAS = 3.0
+
+
 def _default_sigmas(x):
     """Trial widths of a new line: 1 channel to an eighth of the window, in √2 steps."""
     step = float(np.median(np.diff(x))) if x.size > 1 else 1.0
@@ -393,6 +398,7 @@ def select_components(
     fast=True,
     threshold=None,
     amplitude_sign="any",
+    search_probability=None,
 ):
     r"""Fit Gaussian lines to one spectrum, choosing their number by BIC.
 
@@ -444,6 +450,12 @@ def select_components(
     amplitude_sign : {'positive', 'negative', 'any'}, default='any'
         Sign of the amplitudes, as for :func:`refine_components`; with a
         sign, a line added by the search has that sign too.
+    search_probability : float in [0, 1) or None, default=None
+        With ``count_probability`` and ``search='local'``, one line more
+        than ``k`` is not tried where ``count_probability[k]``, the
+        probability of more than ``k`` lines, is below this: the first
+        guess is trusted not to have missed a line (see Notes). None always
+        tries.
 
     Returns
     -------
@@ -493,6 +505,17 @@ def select_components(
     did not try (with ``fast=True``, because its outcome was clear) counts
     as improbable, so a line may get a probability of 1.
 
+    **Trusting the first guess.** Trying ``k + 1`` lines costs a matched
+    filter of the residual over every position and trial width, and most
+    often adds nothing when the first guess comes from a good detector.
+    With ``search_probability``, it is skipped where the detector gives
+    more than ``k`` lines a probability below that value *and* the fit of
+    ``k`` lines explains the data: its χ² exceeds its degrees of freedom
+    ``ν`` by less than :math:`3 \sqrt{2 \nu}` (the noise from ``ivar``, or
+    else the robust spread of the first differences). A line that a
+    wrongly confident detector missed leaves an excess χ², and is still
+    searched for when it is strong.
+
     References
     ----------
     .. [1] Schwarz, G. 1978, Ann. Stat. 6, 461, "Estimating the dimension of a model".
@@ -501,6 +524,11 @@ def select_components(
         raise ValueError(f"search must be 'local' or 'forward', got {search!r}.")
     if threshold is not None and not 0 < threshold < 1:
         raise ValueError(f"threshold must be a probability in (0, 1) or None, got {threshold!r}.")
+    if search_probability is not None and not 0 <= search_probability < 1:
+        raise ValueError(
+            f"search_probability must be a probability in [0, 1) or None, got "
+            f"{search_probability!r}."
+        )
     y = np.asarray(y, dtype=np.float64)
     components = _signed_start(components, _check_amplitude_sign(amplitude_sign))
     problem = _Problem(y, ivar, x, continuum, amplitude_sign)
@@ -532,6 +560,22 @@ def select_components(
             return 0.0
         last = len(log_prior) - 1
         return 2.0 * (log_prior[min(k_fewer, last)] - log_prior[min(k_more, last)])
+
+    def trust_first_guess(k):
+        """True where the detector gives more than ``k`` lines a probability below
+        ``search_probability`` and the fit of ``k`` lines leaves no excess χ²."""
+        if search_probability is None or count_probability is None:
+            return False
+        more = np.minimum.accumulate(np.clip(np.asarray(count_probability, float), 0.0, 1.0))
+        if k < len(more) and more[k] >= search_probability:
+            return False
+        dof = problem.n - fits[k].n_par
+        if dof <= 0:
+            return False
+        chi2 = problem.rss_data(fits[k])
+        if not problem.known_noise:
+            chi2 /= _robust_noise(problem.y) ** 2
+        return chi2 - dof < _EXCESS_CHI2_SIGMAS * np.sqrt(2.0 * dof)
 
     def grow(k):
         new, gain = problem.best_new_line(fits[k], sigmas)
@@ -572,6 +616,8 @@ def select_components(
             for direction in (-1, +1):
                 k = best + direction
                 if not 0 <= k <= max_components or (best, direction) in expanded:
+                    continue
+                if direction > 0 and trust_first_guess(best):
                     continue
                 expanded.add((best, direction))
                 comps, clear = shrink(best) if direction < 0 else grow(best)

@@ -96,6 +96,43 @@ def test_count_prior_decides_an_ambiguous_line():
         assert shift == pytest.approx(-2 * _count_log_prior([1.0, 0.9999, 0.0])[k])
 
 
+def test_search_probability_trusts_a_confident_first_guess():
+    faint = np.array([[1.5, 40.0, 3.0], [0.22, 85.0, 4.0]])  # Δχ² of the second line ~ 34
+    y = spectrum(faint, seed=1)
+    start = faint[:1] * [1.1, 1.0, 0.9]
+    doubt = [0.99, 0.05, 0.01]  # the detector is sure of one line, doubts a second
+    searched = select_components(y, start, count_probability=doubt)
+    trusted = select_components(y, start, count_probability=doubt, search_probability=0.1)
+    # Without the option the faint line is found (the data outweigh the prior) ...
+    assert searched.n_components == 2 and 2 in searched.criterion
+    # ... with it, two lines are never tried, and the fit of one line is the same.
+    assert trusted.n_components == 1 and 2 not in trusted.criterion
+    assert trusted.criterion[1] == pytest.approx(searched.criterion[1])
+    # A second line above the option's probability is searched for.
+    likely = [0.99, 0.2, 0.01]
+    assert (
+        select_components(y, start, count_probability=likely, search_probability=0.1)[
+            "n_components"
+        ]
+        == 2
+    )
+    # No count prior: the option has nothing to go by and changes nothing.
+    assert select_components(y, start, search_probability=0.1).n_components == 2
+    # A strong line that a wrongly confident detector missed leaves an excess χ² in the fit
+    # of one line, so it is searched for, and found, all the same.
+    y = spectrum(TWO_LINES, slope=0.8, offset=0.3)
+    strong = select_components(
+        y, TWO_LINES[:1], count_probability=[0.99, 1e-4, 0.0], search_probability=0.1
+    )
+    assert strong.n_components == 2
+
+
+@pytest.mark.parametrize("value", [-0.1, 1.0, 2])
+def test_bad_search_probability_raises(value):
+    with pytest.raises(ValueError, match="search_probability"):
+        select_components(np.zeros(N), np.empty((0, 3)), search_probability=value)
+
+
 def test_a_sloped_continuum_biases_lines_unless_fitted():
     y = spectrum(TWO_LINES[:1], seed=6, slope=3.0, offset=1.0)
     flat, _ = refine_components(y, TWO_LINES[:1])
