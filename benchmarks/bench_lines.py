@@ -58,7 +58,8 @@ calibrated) and the fraction within 1 and 2 (68.3 % and 95.4 % if Gaussian); the
 apart over the lines of unblended and of blended spectra. A blend that the noise leaves
 unresolved is fitted as one line, matched to one of the true ones with the sum of their
 fluxes: its pull measures the miscount, not the error bar, which ``(JᵀJ)⁻¹`` gives for the
-model fitted.
+model fitted. So the pulls of blends are also given apart for spectra fitted with the right
+number of lines and with a wrong one.
 
 Cut from the script this replaces, to fit the budget: the ``wide``, ``seed`` and
 ``gausspy`` settings, the ``bic`` and ``fixed`` refinement variants, the random forest and
@@ -168,23 +169,33 @@ def score(y, pred, is_blend):
 
 def pulls(y, pred, std):
     """RMS of the pulls of matched lines per parameter and their 1σ / 2σ coverage; the RMS
-    also over the lines of unblended and of blended spectra apart."""
+    also over the lines of unblended and of blended spectra apart, and over those of blended
+    spectra fitted with the right number of lines and with a wrong one."""
     matches = component_scores(y, pred).matches
-    in_blend = blended(y)[matches["spectrum"].to_numpy()]
+    spectrum = matches["spectrum"].to_numpy()
+    in_blend = blended(y)[spectrum]
+    n_true = np.count_nonzero(y.reshape(len(y), -1, 3)[:, :, 0], axis=1)
+    n_fitted = np.count_nonzero(pred.reshape(len(pred), -1, 3)[:, :, 0], axis=1)
+    right_count = (n_true == n_fitted)[spectrum]
     std = std.reshape(len(std), -1, 3)
     out = {}
     for j, name in enumerate(PARAMS):
         err = std[matches["spectrum"], matches["pred_component"], j]
         pull = (matches[f"{name}_pred"] - matches[f"{name}_true"]).to_numpy() / err
         ok = np.isfinite(pull)
-        pull, blend = pull[ok], in_blend[ok]
+        pull, blend, right = pull[ok], in_blend[ok], right_count[ok]
         out[f"pull_rms_{name}"] = float(np.sqrt(np.mean(pull**2)))
         out[f"within_1sigma_{name}"] = float(np.mean(np.abs(pull) < 1))
         out[f"within_2sigma_{name}"] = float(np.mean(np.abs(pull) < 2))
         out[f"pull_rms_unblended_{name}"] = float(np.sqrt(np.mean(pull[~blend] ** 2)))
         out[f"pull_rms_blended_{name}"] = float(np.sqrt(np.mean(pull[blend] ** 2)))
+        for label, where in (("right", right), ("wrong", ~right)):
+            chosen = pull[blend & where]
+            rms = np.sqrt(np.mean(chosen**2)) if chosen.size else np.nan
+            out[f"pull_rms_blended_{label}_count_{name}"] = float(rms)
     out["n_matched"] = len(matches)
     out["n_matched_blended"] = int(in_blend.sum())
+    out["n_matched_blended_wrong_count"] = int((in_blend & ~right_count).sum())
     return out
 
 
@@ -333,6 +344,8 @@ def tables(result: dict) -> dict:
                     ("within_2sigma", 3),
                     ("pull_rms_unblended", 2),
                     ("pull_rms_blended", 2),
+                    ("pull_rms_blended_right_count", 2),
+                    ("pull_rms_blended_wrong_count", 2),
                 )
             ]
         )
@@ -346,6 +359,8 @@ def tables(result: dict) -> dict:
                 "within 2σ",
                 "pull RMS, unblended spectra",
                 "pull RMS, blended spectra",
+                "… fitted with the right count",
+                "… with a wrong count",
             ],
             "rows": pull_rows,
             "caption": "GaussianLineFitter(refine=True) return_std, matched lines; "

@@ -252,9 +252,9 @@ class GaussianLineFitter(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin,
     lines are not tried where the network gives a ``K + 1``-th line a
     probability below 0.3 and the fit of ``K`` lines leaves no excess χ²
     (``search_probability`` of :func:`~skspectra.lines.select_components`):
-    the search for a missed line is most of the refinement's cost, and on
-    the dev spectra of ``benchmarks/bench_lines.py`` it never found one
-    there. A strong line the network missed still shows in the χ² and is
+    on the dev spectra of ``benchmarks/bench_lines.py`` the search for a
+    missed line took about a fifth of the refinement's time and never found
+    one there. A strong line the network missed still shows in the χ² and is
     searched for. Each refined line then carries
     its own probability, from these scores: the posterior probability that
     the spectrum has more than ``j`` lines, for the line ranked ``j`` by

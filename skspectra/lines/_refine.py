@@ -2,6 +2,7 @@
 and the choice of its number of lines by the Bayesian information criterion."""
 
 import warnings
+from functools import cached_property
 
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
@@ -126,9 +127,14 @@ class _Problem:
         self.basis = np.vander((self.x - mid) / half, self.n_terms, increasing=True)
         self.n = self.x.size
 
+    @cached_property
+    def noise(self):
+        """The white-noise sigma of the spectrum itself (``_robust_noise``), computed once."""
+        return _robust_noise(self.y)
+
     def noise_weighted(self):
         """``sw`` in units of the noise (χ² units), for priors and matched filtering."""
-        return self.sw if self.known_noise else self.sw / _robust_noise(self.y)
+        return self.sw if self.known_noise else self.sw / self.noise
 
     def linear_continuum(self, components):
         """Weighted linear least-squares continuum under fixed lines."""
@@ -156,14 +162,24 @@ class _Problem:
             inv_prior = 1.0 / prior
             centre = prior_centre.ravel()
 
+        # least_squares asks for the Jacobian at the point whose residual it has just
+        # computed, so the lines' model and Jacobian are computed once per point.
+        last = {}
+
+        def lines(theta):
+            if "theta" not in last or not np.array_equal(theta, last["theta"]):
+                last["theta"] = theta.copy()
+                last["value"] = _model_and_jacobian(theta[:n3], x)
+            return last["value"]
+
         def residual(theta):
-            r = sw * (_model_and_jacobian(theta[:n3], x)[0] + basis @ theta[n3:] - y)
+            r = sw * (lines(theta)[0] + basis @ theta[n3:] - y)
             if prior is None:
                 return r
             return np.concatenate([r, (theta[:n3] - centre) * inv_prior])
 
         def jacobian(theta):
-            jac = sw[:, None] * np.hstack([_model_and_jacobian(theta[:n3], x)[1], basis])
+            jac = sw[:, None] * np.hstack([lines(theta)[1], basis])
             if prior is None:
                 return jac
             extra = np.zeros((n3, theta.size))
@@ -352,14 +368,18 @@ def refine_components(
     return result.components, problem.errors(result, prior)
 
 
-def _count_log_prior(probability):
-    """ln P(K = k), k = 0..K, from the existence probabilities of ordered slots.
+def _more_than(probability):
+    """``P(K > k)``, k = 0..K-1, from the existence probabilities of ordered slots: slot
+    ``k`` exists when there are more than ``k`` lines, so ``P(K > k) = p_k``, clipped to
+    [0, 1] and made non-increasing."""
+    return np.minimum.accumulate(np.clip(np.asarray(probability, dtype=np.float64), 0.0, 1.0))
 
-    Slot ``k`` exists when there are more than ``k`` lines, so ``P(K > k) = p_k``
-    (made non-increasing), and ``P(K = k) = P(K > k - 1) - P(K > k)``.
+
+def _count_log_prior(probability):
+    """ln P(K = k), k = 0..K, from the existence probabilities of ordered slots:
+    ``P(K = k) = P(K > k - 1) - P(K > k)`` with ``P(K > k)`` from ``_more_than``.
     """
-    more = np.minimum.accumulate(np.clip(np.asarray(probability, dtype=np.float64), 0.0, 1.0))
-    more = np.concatenate([[1.0], more, [0.0]])
+    more = np.concatenate([[1.0], _more_than(probability), [0.0]])
     p = np.clip(more[:-1] - more[1:], 1e-4, 1.0)
     return np.log(p)
 
@@ -533,7 +553,8 @@ def select_components(
     components = _signed_start(components, _check_amplitude_sign(amplitude_sign))
     problem = _Problem(y, ivar, x, continuum, amplitude_sign)
     sigmas = _default_sigmas(problem.x_full)
-    log_prior = None if count_probability is None else _count_log_prior(count_probability)
+    more_than = None if count_probability is None else _more_than(count_probability)
+    log_prior = None if count_probability is None else _count_log_prior(more_than)
     line_cost = 3 * np.log(problem.n)
     fits, crit, n_fits = {}, {}, 0
 
@@ -564,17 +585,16 @@ def select_components(
     def trust_first_guess(k):
         """True where the detector gives more than ``k`` lines a probability below
         ``search_probability`` and the fit of ``k`` lines leaves no excess χ²."""
-        if search_probability is None or count_probability is None:
+        if search_probability is None or more_than is None:
             return False
-        more = np.minimum.accumulate(np.clip(np.asarray(count_probability, float), 0.0, 1.0))
-        if k < len(more) and more[k] >= search_probability:
+        if k < len(more_than) and more_than[k] >= search_probability:
             return False
         dof = problem.n - fits[k].n_par
         if dof <= 0:
             return False
         chi2 = problem.rss_data(fits[k])
         if not problem.known_noise:
-            chi2 /= _robust_noise(problem.y) ** 2
+            chi2 /= problem.noise**2
         return chi2 - dof < _EXCESS_CHI2_SIGMAS * np.sqrt(2.0 * dof)
 
     def grow(k):

@@ -118,3 +118,38 @@ def test_refine_prior_interpolates_between_least_squares_and_the_guess():
     np.testing.assert_allclose(tight, guess, rtol=1e-4)
     assert np.all(tight_err < 1e-3)
     np.testing.assert_allclose(plain, truth, rtol=0.1)
+
+
+def test_refine_computes_the_lines_once_per_point(monkeypatch):
+    # least_squares asks for the residual and then the Jacobian at the same point; the
+    # Gaussians' model and Jacobian are computed once for both, and the fit is unchanged.
+    import skspectra.lines._refine as refine_module
+
+    x = np.arange(120.0)
+    truth = np.array([[3.0, 40.0, 4.0], [-2.0, 75.0, 6.0]])
+    y = gaussian_sum(truth.reshape(1, -1), x)[0] + np.random.default_rng(0).normal(0, 0.05, x.size)
+    guess = truth * np.array([0.8, 1.0, 1.3]) + np.array([0.0, 1.5, 0.0])
+    expected = refine_components(y, guess)
+    model_and_jacobian, least_squares = (
+        refine_module._model_and_jacobian,
+        refine_module.least_squares,
+    )
+    calls, fits = [], []
+
+    def counted(theta, x):
+        calls.append(theta)
+        return model_and_jacobian(theta, x)
+
+    def solver(*args, **kwargs):
+        calls.clear()
+        fit = least_squares(*args, **kwargs)
+        fits.append((len(calls), fit.nfev, fit.njev))
+        return fit
+
+    monkeypatch.setattr(refine_module, "_model_and_jacobian", counted)
+    monkeypatch.setattr(refine_module, "least_squares", solver)
+    params, errors = refine_components(y, guess)
+    np.testing.assert_array_equal(params, expected[0])
+    np.testing.assert_array_equal(errors, expected[1])
+    ((n_calls, nfev, njev),) = fits
+    assert njev > 1 and n_calls == nfev
