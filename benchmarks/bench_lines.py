@@ -31,7 +31,8 @@ to 0.957 and 0.932, and its count accuracy to 0.890 and 0.790. Nor a larger netw
 80,000 × 15 (network alone on dev seeds 12345 / 12346, against 0.967 / 0.959 F1 and 0.927 /
 0.877 count accuracy for the default): ``hidden_size=128, n_blocks=5`` gave F1 0.967 / 0.960
 and count accuracy 0.920 / 0.877; ``n_filters=16`` gave F1 0.976 / 0.961 and count accuracy
-0.940 / 0.875, at half the speed (about 1,800 spectra/s) and twice the training time.
+0.940 / 0.875, at 0.48× the default's speed (about 1,960 against 4,110 spectra/s, one
+after the other on an idle host) and twice the training time.
 
 After training, each seed draws fresh held-out spectra of the project's held-out setting,
 ``make_gaussian_spectra(preset='heldout')``: 1-3 lines, sigma U(2, 12) px, peak S/N U(3, 20)
