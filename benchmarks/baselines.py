@@ -41,7 +41,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from skspectra.base import check_ivar, mask_flux
 from skspectra.images import ImageAutoencoder
 from skspectra.images.autoencoder import _masked_robust_scale
-from skspectra.lines._refine import _default_sigmas, _Problem
+from skspectra.lines._refine import _default_sigmas, _Problem, _robust_noise
 from skspectra.spectra._latent_density import LatentDensityMixin
 from skspectra.spectra._reconstruction import ReconstructionMixin
 
@@ -60,6 +60,7 @@ __all__ = [
     "extra_trees_pca",
     "hist_gradient_boosting_pca",
     "lsq_bic_greedy",
+    "lsq_bic_greedy_batch",
 ]
 
 #: Pooling of the per-pixel χ² searched for both the CAE and PCA: the mean of the top 1, 5 or
@@ -343,7 +344,7 @@ class ImagePCAResidual(ImageAutoencoder):
 # -- line fitting, image to spectrum (bench_lines, bench_image_to_spectrum) ---------------------
 # Least squares + BIC with a greedy stop, and the tree ensembles that predict PCA coefficients
 # of a spectrum.
-def lsq_bic_greedy(y, max_components=3, continuum="linear"):
+def lsq_bic_greedy(y, max_components=3, continuum="linear", noise=None):
     """Least squares + BIC, adding lines one at a time until the BIC rises.
 
     Fits 0 lines (the continuum alone), then adds the line that a matched filter of
@@ -361,6 +362,10 @@ def lsq_bic_greedy(y, max_components=3, continuum="linear"):
         Most lines to fit.
     continuum : {'linear', 'constant'} or None, default='linear'
         Polynomial continuum fitted with the lines.
+    noise : float or None, default=None
+        The white-noise sigma of ``y``, estimated from a batch of spectra at once as
+        ``GaussianLineFitter(refine=True)`` does (``_robust_noise``); None estimates it
+        from ``y``.
 
     Returns
     -------
@@ -370,7 +375,7 @@ def lsq_bic_greedy(y, max_components=3, continuum="linear"):
     n_fits : int
         Non-linear least-squares fits made (at most ``max_components``).
     """
-    problem = _Problem(np.asarray(y, dtype=np.float64), None, None, continuum)
+    problem = _Problem(np.asarray(y, dtype=np.float64), None, None, continuum, noise=noise)
     sigmas = _default_sigmas(problem.x_full)
     fit = problem.fit(np.empty((0, 3)), np.empty(0))
     best = problem.bic(fit)
@@ -385,6 +390,29 @@ def lsq_bic_greedy(y, max_components=3, continuum="linear"):
         fit, best = trial, criterion
     order = np.argsort(fit.components[:, 1], kind="stable")
     return fit.components[order], n_fits
+
+
+def lsq_bic_greedy_batch(X, max_components=3, continuum="linear"):
+    """:func:`lsq_bic_greedy` on each spectrum of a batch, the noise of the whole batch
+    estimated at once (one vectorised call), as ``GaussianLineFitter(refine=True)`` does.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_spectra, n_channels)
+        Spectra in flux units.
+    max_components, continuum
+        As for :func:`lsq_bic_greedy`.
+
+    Returns
+    -------
+    components : list of ndarray of shape (k_i, 3)
+        Each spectrum's lines, by increasing mean.
+    """
+    noise = _robust_noise(X)
+    return [
+        lsq_bic_greedy(x, max_components, continuum, noise=s)[0]
+        for x, s in zip(X, noise, strict=True)
+    ]
 
 
 class PCACoefficientRegressor:

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LinearRegression
 
-from benchmarks.baselines import PCACoefficientRegressor, lsq_bic_greedy
+from benchmarks.baselines import PCACoefficientRegressor, lsq_bic_greedy, lsq_bic_greedy_batch
 
 N_CHANNELS = 128
 
@@ -36,6 +36,16 @@ def test_lsq_bic_greedy_stops_at_max_components():
     components, n_fits = lsq_bic_greedy(spectrum(lines), max_components=2)
     assert components.shape == (2, 3)
     assert n_fits == 2
+
+
+def test_lsq_bic_greedy_batch_is_the_baseline_spectrum_by_spectrum():
+    # The batch's noise, estimated at once, is each spectrum's own: the same lines come out.
+    lines = [[], [(1.0, 40.0, 4.0)], [(1.0, 30.0, 3.0), (0.8, 90.0, 5.0)]]
+    X = np.stack([spectrum(ls, noise=0.05 * (i + 1), seed=i) for i, ls in enumerate(lines)])
+    batch = lsq_bic_greedy_batch(X, max_components=3)
+    assert [c.shape[0] for c in batch] == [0, 1, 2]
+    for x, components in zip(X, batch, strict=True):
+        np.testing.assert_array_equal(components, lsq_bic_greedy(x, max_components=3)[0])
 
 
 def test_pca_coefficient_regressor_is_exact_on_a_linear_low_rank_problem():

@@ -20,7 +20,7 @@ from ..nn.lines import (
 from ..training import LossTerm
 from ._dense import _decode_peaks, _dense_targets
 from ._profiles import as_components, sort_components
-from ._refine import refine_components, select_components
+from ._refine import _robust_noise, refine_components, select_components
 
 __all__ = ["GaussianLineFitter"]
 
@@ -660,6 +660,7 @@ class GaussianLineFitter(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin,
         """Refine each spectrum's lines and choose their number; fills the arrays in place,
         each line with its own probability (see ``select_components``)."""
         prior = probability.copy() if self.refine_n_components == "bic_prior" else None
+        noise = _robust_noise(X) if weight is None else [None] * len(X)
         for i in range(len(X)):
             out = select_components(
                 X[i],
@@ -672,6 +673,7 @@ class GaussianLineFitter(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin,
                 threshold=self.threshold,
                 amplitude_sign=self._amplitude_sign(),
                 search_probability=None if prior is None else _SEARCH_PROBABILITY,
+                noise=noise[i],
             )
             n = out.n_components
             lines[i], errors[i], probability[i] = 0.0, 0.0, 0.0

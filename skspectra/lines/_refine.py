@@ -76,10 +76,18 @@ def _start_inside(theta0, lo, hi):
 
 
 def _robust_noise(y):
-    """White-noise sigma of ``y`` from its first differences (MAD), barely biased by lines."""
-    noise = robust_sigma(np.diff(y), about_zero=True) / np.sqrt(2) if y.size > 2 else 0.0
-    floor = 1e-12 * max(float(np.max(np.abs(y), initial=0.0)), 1e-300)
-    return max(noise, floor)
+    """White-noise sigma of ``y`` from its first differences (MAD), barely biased by lines.
+
+    ``y`` of shape ``(..., n_channels)`` gives one sigma per spectrum, shape ``(...)``: a
+    batch costs one vectorised call instead of one per spectrum.
+    """
+    y = np.asarray(y, dtype=np.float64)
+    if y.shape[-1] > 2:
+        noise = robust_sigma(np.diff(y, axis=-1), axis=-1, about_zero=True) / np.sqrt(2)
+    else:
+        noise = np.zeros(y.shape[:-1])
+    floor = 1e-12 * np.maximum(np.max(np.abs(y), axis=-1, initial=0.0), 1e-300)
+    return np.maximum(noise, floor)
 
 
 def _prior_scale(components, prior_width):
@@ -113,8 +121,15 @@ class _Problem:
     χ² and the matched-filter gains are in units of the noise variance.
     """
 
-    def __init__(self, y, ivar, x, continuum, amplitude_sign="any"):
+    def __init__(self, y, ivar, x, continuum, amplitude_sign="any", noise=None):
         self.amplitude_sign = _check_amplitude_sign(amplitude_sign)
+        if noise is not None:  # computed by the caller, for a whole batch at once
+            if not (np.isfinite(noise) and noise > 0):
+                raise ValueError(
+                    f"noise must be a positive, finite sigma in flux units, got {noise!r}; "
+                    "pass None to estimate it from the spectrum."
+                )
+            self.noise = float(noise)
         self.x_full = np.arange(y.size, dtype=np.float64) if x is None else np.asarray(x, float)
         weight = np.ones_like(y) if ivar is None else np.asarray(ivar, dtype=np.float64)
         self.used = used = weight > 0
@@ -161,6 +176,8 @@ class _Problem:
         if prior is not None:
             inv_prior = 1.0 / prior
             centre = prior_centre.ravel()
+            prior_jac = np.zeros((n3, theta0.size))
+            prior_jac[:, :n3] = np.diag(inv_prior)
 
         # least_squares asks for the Jacobian at the point whose residual it has just
         # computed, so the lines' model and Jacobian are computed once per point.
@@ -180,11 +197,7 @@ class _Problem:
 
         def jacobian(theta):
             jac = sw[:, None] * np.hstack([lines(theta)[1], basis])
-            if prior is None:
-                return jac
-            extra = np.zeros((n3, theta.size))
-            extra[:, :n3] = np.diag(inv_prior)
-            return np.vstack([jac, extra])
+            return jac if prior is None else np.vstack([jac, prior_jac])
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -209,12 +222,27 @@ class _Problem:
         return self.n * np.log(max(rss / self.n, 1e-300)) + penalty
 
     def rss_data(self, result):
-        """Unweighted-by-prior residual sum of squares, in the units of ``self.sw``."""
-        model = _model_and_jacobian(result.components.ravel(), self.x)[0]
-        if self.n_terms:
-            model = model + self.basis @ result.continuum
-        r = self.sw * (model - self.y)
-        return float(r @ r)
+        """Unweighted-by-prior residual sum of squares, in the units of ``self.sw``
+        (computed once per fit, kept in ``result``)."""
+        if "rss_data" not in result:
+            model = _model_and_jacobian(result.components.ravel(), self.x)[0]
+            if self.n_terms:
+                model = model + self.basis @ result.continuum
+            r = self.sw * (model - self.y)
+            result.rss_data = float(r @ r)
+        return result.rss_data
+
+    @staticmethod
+    def covariance(result):
+        """``(Jᵀ J)⁻¹`` at the fit, in the units of its residual vector; None where singular
+        or not finite. Computed once per fit, kept in ``result``."""
+        if "covariance" not in result:
+            try:
+                cov = np.linalg.inv(result.jac.T @ result.jac)
+            except np.linalg.LinAlgError:
+                cov = None
+            result.covariance = cov if cov is not None and np.all(np.isfinite(cov)) else None
+        return result.covariance
 
     def errors(self, result, prior=None):
         """One-sigma errors of the lines from ``(Jᵀ J)⁻¹`` (scaled by the reduced χ² when
@@ -224,12 +252,8 @@ class _Problem:
         dof = self.n - result.n_par
         if k == 0 or result.jac is None or dof <= 0:
             return errors.reshape(k, 3)
-        jtj = result.jac.T @ result.jac
-        try:
-            cov = np.linalg.inv(jtj)
-        except np.linalg.LinAlgError:
-            return errors.reshape(k, 3)
-        if not np.all(np.isfinite(cov)):
+        cov = self.covariance(result)
+        if cov is None:
             return errors.reshape(k, 3)
         if not self.known_noise and prior is None:
             cov = cov * (self.rss_data(result) / dof)
@@ -419,6 +443,7 @@ def select_components(
     threshold=None,
     amplitude_sign="any",
     search_probability=None,
+    noise=None,
 ):
     r"""Fit Gaussian lines to one spectrum, choosing their number by BIC.
 
@@ -476,6 +501,12 @@ def select_components(
         probability of more than ``k`` lines, is below this: the first
         guess is trusted not to have missed a line (see Notes). None always
         tries.
+    noise : float or None, default=None
+        Without ``ivar``, the white-noise sigma of ``y`` in flux units, for
+        instance estimated for a whole batch at once, as
+        :class:`~skspectra.lines.GaussianLineFitter` does (the same robust
+        estimate, see Notes). None estimates it from ``y``. Unused with
+        ``ivar``.
 
     Returns
     -------
@@ -491,7 +522,8 @@ def select_components(
     ------
     ValueError
         If ``search``, ``continuum`` or ``amplitude_sign`` is not one of the
-        options, or ``threshold`` is not in (0, 1).
+        options, ``threshold`` is not in (0, 1), or ``noise`` is not a positive
+        number.
 
     Notes
     -----
@@ -551,7 +583,7 @@ def select_components(
         )
     y = np.asarray(y, dtype=np.float64)
     components = _signed_start(components, _check_amplitude_sign(amplitude_sign))
-    problem = _Problem(y, ivar, x, continuum, amplitude_sign)
+    problem = _Problem(y, ivar, x, continuum, amplitude_sign, noise)
     sigmas = _default_sigmas(problem.x_full)
     more_than = None if count_probability is None else _more_than(count_probability)
     log_prior = None if count_probability is None else _count_log_prior(more_than)

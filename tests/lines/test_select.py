@@ -184,3 +184,72 @@ def test_refine_picks_k_plus_one_when_the_network_under_counts(one_line_net):
     table = one_line_net.set_params(refine_n_components="bic").predict_components(X)
     assert len(table) == 6 and np.all(np.isfinite(table["amplitude_err"]))
     one_line_net.set_params(refine=False)
+
+
+def test_noise_of_a_batch_is_each_spectrum_own():
+    # GaussianLineFitter(refine=True) estimates the noise of a whole batch in one call; each
+    # spectrum must get the very number its own estimate gives, so that a spectrum's lines
+    # do not depend on the batch it came in.
+    from skspectra.lines._refine import _robust_noise
+
+    X = np.stack([spectrum(TWO_LINES, seed=s, slope=0.2 * s) for s in range(5)])
+    unscaled = _robust_noise(X[3])
+    X[3] *= 50.0  # another noise level
+    batch = _robust_noise(X)
+    assert batch.shape == (5,)
+    assert batch.tolist() == [float(_robust_noise(x)) for x in X]
+    # The lines' slopes bias the differences a little upwards, never by half.
+    assert np.all((batch[[0, 1, 2, 4]] > 0.8 * NOISE) & (batch[[0, 1, 2, 4]] < 1.5 * NOISE))
+    np.testing.assert_allclose(batch[3], 50 * unscaled, rtol=1e-12)
+    # A flat spectrum has no noise to measure: the floor keeps the weights finite.
+    assert 0 < _robust_noise(np.zeros(N)) < 1e-300
+
+
+def test_given_noise_is_the_estimate_it_replaces():
+    from skspectra.lines._refine import _robust_noise
+
+    y = spectrum(TWO_LINES, seed=6)
+    guess = TWO_LINES[:1] * [1.1, 1.0, 0.9]
+    own = select_components(y, guess, count_probability=[0.9, 0.2, 0.0], prior_width=(1, 1, 1))
+    given = select_components(
+        y,
+        guess,
+        count_probability=[0.9, 0.2, 0.0],
+        prior_width=(1, 1, 1),
+        noise=float(_robust_noise(y)),
+    )
+    np.testing.assert_array_equal(given.components, own.components)
+    np.testing.assert_array_equal(given.errors, own.errors)
+    assert given.criterion == own.criterion
+    # The noise sets the prior's weight against χ²: a noise 100 times larger lets the prior win.
+    loud = select_components(
+        y, guess, count_probability=[0.9, 0.2, 0.0], prior_width=(1, 1, 1), noise=100 * NOISE
+    )
+    assert loud.n_components == 1 and own.n_components == 2
+
+
+@pytest.mark.parametrize("noise", [0.0, -1.0, np.nan, np.inf])
+def test_bad_noise_is_refused(noise):
+    with pytest.raises(ValueError, match="noise must be a positive"):
+        select_components(spectrum(TWO_LINES), TWO_LINES, noise=noise)
+
+
+def test_each_fit_inverts_its_normal_matrix_once(monkeypatch):
+    # The covariance of a fit serves both the Wald test of its weakest line and its error
+    # bars: it is computed once per fit, and the answer is unchanged.
+    # Here the one fit is clearly right: its covariance decides that no line can go, then
+    # gives the errors.
+    y = spectrum(TWO_LINES, seed=7)
+    expected = select_components(y, TWO_LINES)
+    inv, calls = np.linalg.inv, []
+
+    def counted(a):
+        calls.append(a.shape)
+        return inv(a)
+
+    monkeypatch.setattr(np.linalg, "inv", counted)
+    out = select_components(y, TWO_LINES)
+    np.testing.assert_array_equal(out.components, expected.components)
+    np.testing.assert_array_equal(out.errors, expected.errors)
+    assert out.n_fits == 1 and np.all(np.isfinite(out.errors))
+    assert calls == [(8, 8)]  # two lines and a linear continuum
