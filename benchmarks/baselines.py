@@ -40,7 +40,6 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skspectra.base import check_ivar, mask_flux
 from skspectra.images import ImageAutoencoder
-from skspectra.images.autoencoder import _masked_robust_scale
 from skspectra.lines._refine import _default_sigmas, _Problem, _robust_noise
 from skspectra.spectra._latent_density import LatentDensityMixin
 from skspectra.spectra._reconstruction import ReconstructionMixin
@@ -294,23 +293,35 @@ class ImagePCAResidual(ImageAutoencoder):
     """PCA on flattened images, scored by :class:`~skspectra.images.ImageAutoencoder`'s own code.
 
     Only the reconstruction differs from the autoencoder's: ``score_samples``, ``anomaly_map``
-    and the threshold are the autoencoder's methods, so the residual is divided by the same
-    per-pixel robust spread of the training residuals (or multiplied by √ivar) and pooled over
-    the same ``n_top_pixels`` worst pixels.
+    and the fit of what they need (``_fit_scores``) are the autoencoder's methods, so the
+    residual is divided by the same per-pixel robust spread of the training residuals (or
+    multiplied by √ivar) and pooled by the same rule (``pooling``), calibrated on the training
+    images as the autoencoder's is.
 
     Parameters
     ----------
     n_components : int, default=8
         Principal components kept.
-    n_top_pixels : int or None, default=16
+    pooling : {'detectors', 'top_pixels'}, default='detectors'
+        As :class:`~skspectra.images.ImageAutoencoder`'s (its default).
+    n_top_pixels : int or None, default=2
         As :class:`~skspectra.images.ImageAutoencoder`'s (its default).
     image_shape : tuple of int or None, default=None
         ``(C, H, W)`` for flat input.
     contamination : 'auto' or float, default='auto'
     """
 
-    def __init__(self, n_components=8, *, n_top_pixels=16, image_shape=None, contamination="auto"):
+    def __init__(
+        self,
+        n_components=8,
+        *,
+        pooling="detectors",
+        n_top_pixels=2,
+        image_shape=None,
+        contamination="auto",
+    ):
         self.n_components = n_components
+        self.pooling = pooling
         self.n_top_pixels = n_top_pixels
         self.image_shape = image_shape
         self.contamination = contamination
@@ -331,10 +342,7 @@ class ImagePCAResidual(ImageAutoencoder):
         """
         images, weight, _ = self._validate_images(X, ivar, reset=True)
         self.pca_ = PCA(self.n_components, svd_solver="full").fit(images.reshape(len(images), -1))
-        residual = images - self._reconstruct(images, weight)
-        self.residual_scale_ = _masked_robust_scale(residual, weight > 0)
-        self._set_offset(self._score(images, weight, ivar is not None))
-        return self
+        return self._fit_scores(images, weight, ivar is not None)
 
     def _reconstruct(self, images, weight):
         flat = images.reshape(len(images), -1)

@@ -17,9 +17,12 @@ compression target of issue 19 is about the model, with its defaults). On dev se
 - Anomalies (novelty): the models are fitted on the clean training stamps; every held-out stamp
   is scored clean and, on separate copies, with one injected defect of each kind (cosmic ray,
   satellite trail, blended neighbour). ROC-AUC of clean against injected, per kind and for all
-  kinds together. PCA is scored by the autoencoder's own rule
-  (``benchmarks.baselines.ImagePCAResidual``: the residual in units of the per-pixel robust
-  spread of the training residuals, the mean of the 16 worst pixels' squares).
+  kinds together. PCA is scored by the autoencoder's own rule and code
+  (``benchmarks.baselines.ImagePCAResidual``): the residual in units of the per-pixel robust
+  spread of the training residuals, pooled by the three detectors of
+  ``ImageAutoencoder(pooling='detectors')`` (the mean of the 2 worst pixels' squares, the
+  strongest clipped line integral, the mean square), each calibrated on the model's own
+  training stamps.
 - The bright star: ``find_image_anomalies`` (the command's model and defaults, skips on) is
   fitted on all stamps and ranks them; the rank of the real star with diffraction spikes (1 =
   most anomalous), and the seconds it spent training and scoring. The autoencoder without skips
@@ -32,7 +35,9 @@ compression target of issue 19 is about the model, with its defaults). On dev se
 
 No setting is tuned here: the command's defaults are used. Its default of skip connections
 on was chosen by ``python -m benchmarks.search.images_command`` on seeds 10-12 (the bright
-star's rank with skips on and off, 30 and 60 epochs), which this script does not use.
+star's rank with skips on and off, 30 and 60 epochs), and the scores' pooling
+(``pooling='detectors'``, ``n_top_pixels=2``) by ``python -m benchmarks.search.images_pooling``
+on the same seeds, neither of which this script uses.
 """
 
 import time

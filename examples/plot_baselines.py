@@ -148,10 +148,11 @@ record(
 # ------------------------------------------------
 # About 600 colour stamps of 32 × 32 pixels, nearly all galaxies; one is centred
 # on a bright star with diffraction spikes. Rank 1 means the detector put it
-# first among the anomalies. The autoencoder scores each stamp by its residuals
-# over all pixels (``n_top_pixels=None``): the spikes spread over many pixels,
-# while the default (the 16 worst pixels) is dominated by the cores of bright
-# galaxies. In one run on this machine that moved the star from rank 85 to 11.
+# first among the anomalies. The autoencoder scores each stamp by its mean
+# squared residual over all pixels (``pooling="top_pixels", n_top_pixels=None``):
+# the spikes spread over many pixels, while the 16 worst pixels alone are
+# dominated by the cores of bright galaxies. In one run on this machine that
+# moved the star from rank 85 to 11.
 
 
 def rank_of(scores, index):
@@ -164,7 +165,13 @@ star = hdf.bright_star_index
 flat = hdf.images.reshape(len(hdf.images), -1)
 ae, ae_s = timed(
     lambda: ImageAutoencoder(
-        n_components=8, n_filters=4, depth=2, n_top_pixels=None, max_epochs=5, random_state=SEED
+        n_components=8,
+        n_filters=4,
+        depth=2,
+        pooling="top_pixels",
+        n_top_pixels=None,
+        max_epochs=5,
+        random_state=SEED,
     ).fit(hdf.images)
 )
 iso_img, iso_img_s = timed(lambda: IsolationForest(n_estimators=200, random_state=SEED).fit(flat))

@@ -30,6 +30,12 @@ _PARAM_NAMES = ("amplitude", "mean", "sigma")
 _SEARCH_PROBABILITY = 0.3
 
 
+def _batch_noise(X, weight, needed=True):
+    """Each spectrum's robust white-noise sigma, estimated for the whole batch at once, where
+    refinement needs it (no ``weight``); otherwise None per spectrum."""
+    return _robust_noise(X) if weight is None and needed else [None] * len(X)
+
+
 def _spectrum_scale(X):
     """Root mean square of each spectrum (1 for an all-zero one): the flux unit the network sees."""
     rms = np.sqrt(np.mean(np.square(X, dtype=np.float64), axis=1))
@@ -631,6 +637,7 @@ class GaussianLineFitter(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin,
             weight = None if ivar is None else check_ivar(ivar, X)
             errors = np.zeros_like(lines)
             if self.refine_n_components == "fixed":
+                noise = _batch_noise(X, weight, self.refine_prior is not None)
                 for i in np.flatnonzero(detected.any(axis=1)):
                     d = detected[i]
                     lines[i, d], errors[i, d] = refine_components(
@@ -640,6 +647,7 @@ class GaussianLineFitter(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin,
                         prior_width=self.refine_prior,
                         continuum=self.refine_continuum,
                         amplitude_sign=self._amplitude_sign(),
+                        noise=noise[i],
                     )
             else:
                 self._select(X, weight, lines, probability, detected, errors)
@@ -660,7 +668,7 @@ class GaussianLineFitter(MultiOutputMixin, RegressorMixin, NeuralEstimatorMixin,
         """Refine each spectrum's lines and choose their number; fills the arrays in place,
         each line with its own probability (see ``select_components``)."""
         prior = probability.copy() if self.refine_n_components == "bic_prior" else None
-        noise = _robust_noise(X) if weight is None else [None] * len(X)
+        noise = _batch_noise(X, weight)
         for i in range(len(X)):
             out = select_components(
                 X[i],

@@ -117,8 +117,9 @@ class _Problem:
     """One spectrum's weighted least-squares problem: Gaussians plus a polynomial continuum.
 
     ``sw`` is the square root of the weights. Without ``ivar`` every channel weighs
-    ``1 / noise**2``, the noise taken from the spectrum itself (``_robust_noise``), so that
-    χ² and the matched-filter gains are in units of the noise variance.
+    ``1 / noise**2``, with ``noise`` as given by the caller (for instance estimated for a
+    whole batch at once) or else estimated from the spectrum itself (``_robust_noise``), so
+    that χ² and the matched-filter gains are in units of the noise variance.
     """
 
     def __init__(self, y, ivar, x, continuum, amplitude_sign="any", noise=None):
@@ -305,7 +306,14 @@ def _default_sigmas(x):
 
 
 def refine_components(
-    y, components, ivar=None, x=None, prior_width=None, continuum=None, amplitude_sign="any"
+    y,
+    components,
+    ivar=None,
+    x=None,
+    prior_width=None,
+    continuum=None,
+    amplitude_sign="any",
+    noise=None,
 ):
     r"""Fit a sum of Gaussians to one spectrum by weighted least squares, from a first guess.
 
@@ -339,6 +347,11 @@ def refine_components(
         at its absolute value. ``'any'`` imposes no sign: each line keeps the
         sign of its first guess (it cannot cross zero, where its mean and
         sigma would be undefined).
+    noise : float or None, default=None
+        With ``prior_width`` and without ``ivar``, the white-noise sigma of
+        ``y`` in flux units, for instance estimated for a whole batch at once
+        as :class:`~skspectra.lines.GaussianLineFitter` does (the same robust
+        estimate, see Notes). None estimates it from ``y``. Unused otherwise.
 
     Returns
     -------
@@ -353,8 +366,9 @@ def refine_components(
     Raises
     ------
     ValueError
-        If ``prior_width`` is not three positive numbers, or ``continuum`` or
-        ``amplitude_sign`` is not one of the options.
+        If ``prior_width`` is not three positive numbers, ``continuum`` or
+        ``amplitude_sign`` is not one of the options, or ``noise`` is not a
+        positive number.
 
     See Also
     --------
@@ -386,7 +400,7 @@ def refine_components(
     if k == 0:
         return np.empty((0, 3)), np.empty((0, 3))
     y = np.asarray(y, dtype=np.float64)
-    problem = _Problem(y, ivar, x, continuum, amplitude_sign)
+    problem = _Problem(y, ivar, x, continuum, amplitude_sign, noise)
     coef0 = problem.linear_continuum(components) if n_terms else np.empty(0)
     result = problem.fit(components, coef0, prior, components)
     return result.components, problem.errors(result, prior)
@@ -399,11 +413,11 @@ def _more_than(probability):
     return np.minimum.accumulate(np.clip(np.asarray(probability, dtype=np.float64), 0.0, 1.0))
 
 
-def _count_log_prior(probability):
-    """ln P(K = k), k = 0..K, from the existence probabilities of ordered slots:
-    ``P(K = k) = P(K > k - 1) - P(K > k)`` with ``P(K > k)`` from ``_more_than``.
+def _count_log_prior(more_than):
+    """ln P(K = k), k = 0..K, from ``P(K > k)``, k = 0..K-1 (``_more_than``):
+    ``P(K = k) = P(K > k - 1) - P(K > k)``.
     """
-    more = np.concatenate([[1.0], _more_than(probability), [0.0]])
+    more = np.concatenate([[1.0], more_than, [0.0]])
     p = np.clip(more[:-1] - more[1:], 1e-4, 1.0)
     return np.log(p)
 

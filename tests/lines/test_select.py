@@ -11,7 +11,7 @@ from skspectra.lines import (
     refine_components,
     select_components,
 )
-from skspectra.lines._refine import _count_log_prior
+from skspectra.lines._refine import _count_log_prior, _more_than
 
 N = 128
 NOISE = 0.1
@@ -79,8 +79,10 @@ def test_count_prior_from_slot_probabilities():
     np.testing.assert_allclose(
         np.exp(_count_log_prior([0.9, 0.2, 0.05])), [0.1, 0.7, 0.15, 0.05], atol=1e-12
     )
-    # Out-of-order slot probabilities are made non-increasing first.
-    np.testing.assert_allclose(np.exp(_count_log_prior([0.5, 0.8])), [0.5, 1e-4, 0.5])
+    # Out-of-order slot probabilities are made non-increasing first (_more_than).
+    np.testing.assert_allclose(
+        np.exp(_count_log_prior(_more_than([0.5, 0.8]))), [0.5, 1e-4, 0.5], atol=1e-12
+    )
 
 
 def test_count_prior_decides_an_ambiguous_line():
@@ -232,6 +234,28 @@ def test_given_noise_is_the_estimate_it_replaces():
 def test_bad_noise_is_refused(noise):
     with pytest.raises(ValueError, match="noise must be a positive"):
         select_components(spectrum(TWO_LINES), TWO_LINES, noise=noise)
+    with pytest.raises(ValueError, match="noise must be a positive"):
+        refine_components(spectrum(TWO_LINES), TWO_LINES, noise=noise)
+
+
+def test_fixed_count_refinement_with_a_prior_gets_each_spectrum_noise(one_line_net):
+    # refine_n_components='fixed' with refine_prior estimates the noise of the batch at
+    # once; each spectrum's fit must be the one its own estimate gives.
+    X = np.stack([spectrum(TWO_LINES, seed=s, slope=0.5) for s in range(3)])
+    X[1] *= 20.0  # another noise level in the same batch
+    one_line_net.set_params(refine=True, refine_n_components="fixed", refine_prior=(1, 1, 1))
+    try:
+        table = one_line_net.predict_components(X)
+        guess = one_line_net.set_params(refine=False).predict_components(X)
+    finally:
+        one_line_net.set_params(refine=False, refine_n_components="bic_prior", refine_prior=None)
+    for i in range(len(X)):
+        start = guess.loc[guess["spectrum"] == i, ["amplitude", "mean", "sigma"]].to_numpy()
+        own, own_err = refine_components(X[i], start, prior_width=(1, 1, 1), continuum="linear")
+        got = table[table["spectrum"] == i]
+        np.testing.assert_array_equal(got[["amplitude", "mean", "sigma"]].to_numpy(), own)
+        err = got[["amplitude_err", "mean_err", "sigma_err"]].to_numpy()
+        np.testing.assert_array_equal(err, own_err)
 
 
 def test_each_fit_inverts_its_normal_matrix_once(monkeypatch):
