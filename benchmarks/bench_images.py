@@ -128,15 +128,23 @@ def _rank(scores, index):
     return int(np.sum(scores < scores[index])) + 1
 
 
+def split_and_inject(images, seed):
+    """The seed's 80/20 split of ``images`` and, per kind, copies of the held-out ones with one
+    injected defect each: ``(train, test, {kind: injected test})``."""
+    perm = np.random.default_rng(seed).permutation(len(images))
+    n_train = int(round(0.8 * len(images)))
+    Xtr, Xte = images[perm[:n_train]], images[perm[n_train:]]
+    rng = np.random.default_rng(1000 + seed)
+    return Xtr, Xte, {kind: inject(Xte, kind, rng, Xtr) for kind in KINDS}
+
+
 def one_seed(hdf, seed, epochs, default_epochs):
     from benchmarks.baselines import ImagePCAResidual
     from skspectra.image_report import find_image_anomalies
     from skspectra.images import ImageAutoencoder
 
     X = hdf.images
-    perm = np.random.default_rng(seed).permutation(len(X))
-    n_train = int(round(0.8 * len(X)))
-    Xtr, Xte = X[perm[:n_train]], X[perm[n_train:]]
+    Xtr, Xte, injected = split_and_inject(X, seed)
 
     def autoencoder(skips):
         return ImageAutoencoder(
@@ -148,8 +156,6 @@ def one_seed(hdf, seed, epochs, default_epochs):
     ae.fit(Xtr)
     ae_fit_s = time.perf_counter() - t0
     pca = ImagePCAResidual(N_COMPONENTS).fit(Xtr)
-    rng = np.random.default_rng(1000 + seed)
-    injected = {kind: inject(Xte, kind, rng, Xtr) for kind in KINDS}
     skip = autoencoder(skips=True).fit(Xtr)
 
     def defaults():

@@ -20,7 +20,6 @@ The benchmark's report seeds (0-2) are not used here.
 import argparse
 import time
 
-import numpy as np
 from joblib import Parallel, delayed
 
 from benchmarks.search import write_results
@@ -53,17 +52,13 @@ def _rescored(model, X):
 def _one(name, seed, epochs):
     import torch
 
-    from benchmarks.bench_images import KINDS, _aucs, _rank, inject
+    from benchmarks.bench_images import _aucs, _rank, split_and_inject
     from skspectra.datasets import load_hubble_deep_field
 
     torch.set_num_threads(1)
     hdf = load_hubble_deep_field(size=32)
     X = hdf.images
-    perm = np.random.default_rng(seed).permutation(len(X))
-    n_train = int(round(0.8 * len(X)))
-    Xtr, Xte = X[perm[:n_train]], X[perm[n_train:]]
-    rng = np.random.default_rng(1000 + seed)
-    injected = {kind: inject(Xte, kind, rng, Xtr) for kind in KINDS}
+    Xtr, Xte, injected = split_and_inject(X, seed)
     model = _model(name, seed, epochs).fit(Xtr)
     rows = {rule: {"auc": _aucs(model, Xte, injected)} for rule in _rescored(model, Xtr)}
     if name != "skips off":
