@@ -41,15 +41,27 @@ def streak_statistic(z):
     return np.array([np.max(radon(im, angles, circle=False) * norm) for im in band_sum])
 
 
+def point_statistic(z, n_top_pixels):
+    """The mean of the ``n_top_pixels`` largest ``z²`` of each map ``z`` (n, ...): shape (n,)."""
+    z2 = z.reshape(len(z), -1) ** 2
+    k = min(n_top_pixels, z2.shape[1])
+    return np.mean(-np.partition(-z2, k - 1, axis=1)[:, :k], axis=1)
+
+
+def extended_statistic(z, used):
+    """The mean ``z²`` over the used pixels of each map ``z`` (n, ...), 0 where masked:
+    shape (n,)."""
+    n = len(z)
+    z2 = z.reshape(n, -1) ** 2
+    return np.sum(z2, axis=1) / np.count_nonzero(used.reshape(n, -1), axis=1)
+
+
 def pooled_statistics(z, used, n_top_pixels):
     """The three detector statistics of anomaly maps ``z`` (n, C, H, W), 0 where masked,
     with ``used`` the unmasked pixels: shape (n, 3), columns as ``DETECTORS``."""
-    n = len(z)
-    z2 = z.reshape(n, -1) ** 2
-    k = min(n_top_pixels, z2.shape[1])
-    point = np.mean(-np.partition(-z2, k - 1, axis=1)[:, :k], axis=1)
-    extended = np.sum(z2, axis=1) / np.count_nonzero(used.reshape(n, -1), axis=1)
-    return np.column_stack([point, streak_statistic(z), extended])
+    return np.column_stack(
+        [point_statistic(z, n_top_pixels), streak_statistic(z), extended_statistic(z, used)]
+    )
 
 
 def tail_spread(reference):

@@ -18,7 +18,13 @@ from ..spectra._outlier import (
 )
 from ._augment import RandomDihedral
 from ._input import ImageInputMixin
-from ._pooling import log_min_tail, pooled_statistics, tail_spread
+from ._pooling import (
+    extended_statistic,
+    log_min_tail,
+    point_statistic,
+    pooled_statistics,
+    tail_spread,
+)
 
 __all__ = ["ImageAutoencoder"]
 
@@ -118,7 +124,9 @@ class ImageAutoencoder(
         Number of worst-fitted pixel values per image (over all bands) whose
         squared residuals (in σ) are averaged, so that a small defect (a
         cosmic ray) is not diluted over the whole image. ``None`` averages
-        over all unmasked pixels.
+        over all unmasked pixels. :meth:`fit` calibrates the scores with
+        ``pooling`` and ``n_top_pixels``: scoring after either has changed
+        raises a ``ValueError`` until the model is fitted again.
     contamination : 'auto' or float in (0, 0.5], default='auto'
         Expected fraction of outliers in the training set; sets ``offset_``.
         'auto' puts the threshold at Tukey's fence of the training scores,
@@ -425,6 +433,7 @@ class ImageAutoencoder(
         the detectors' reference statistics and ``offset_``."""
         residual = images - self._reconstruct(images, weight)
         self.residual_scale_ = _masked_robust_scale(residual, weight > 0)
+        self._fitted_scoring = {"pooling": self.pooling, "n_top_pixels": self.n_top_pixels}
         if self.pooling == "detectors":
             statistics = self._statistics(images, weight, use_ivar)
             self.reference_statistics_ = np.sort(statistics, axis=0)
@@ -595,16 +604,28 @@ class ImageAutoencoder(
         n_top = self.n_top_pixels or z[0].size
         return pooled_statistics(z, weight > 0, n_top)
 
+    def _check_scoring_unchanged(self):
+        """Refuse to score with a ``pooling`` or ``n_top_pixels`` other than the fitted one:
+        the reference statistics and ``offset_`` were computed with it."""
+        fitted = getattr(self, "_fitted_scoring", None)
+        now = {"pooling": self.pooling, "n_top_pixels": self.n_top_pixels}
+        if fitted is not None and fitted != now:
+            raise ValueError(
+                f"this model's scores were calibrated with pooling={fitted['pooling']!r} and "
+                f"n_top_pixels={fitted['n_top_pixels']!r}, not pooling={self.pooling!r} and "
+                f"n_top_pixels={self.n_top_pixels!r}: fit it again after set_params, or set "
+                "them back."
+            )
+
     def _score(self, images, weight, use_ivar):
+        self._check_scoring_unchanged()
         if self.pooling == "detectors":
             statistics = self._statistics(images, weight, use_ivar)
             return log_min_tail(statistics, self.reference_statistics_, self.reference_spread_)
-        z2 = self._anomaly_map(images, weight, use_ivar).reshape(len(images), -1) ** 2
+        z = self._anomaly_map(images, weight, use_ivar)
         if self.n_top_pixels is not None:
-            k = min(self.n_top_pixels, z2.shape[1])
-            return -np.mean(-np.partition(-z2, k - 1, axis=1)[:, :k], axis=1)
-        n_used = np.count_nonzero(weight.reshape(len(images), -1) > 0, axis=1)
-        return -np.sum(z2, axis=1) / n_used
+            return -point_statistic(z, self.n_top_pixels)
+        return -extended_statistic(z, weight > 0)
 
     def score_samples(self, X, ivar=None):
         """Normality score: how probable, among the training images, the image's residual is.
@@ -630,8 +651,10 @@ class ImageAutoencoder(
         Raises
         ------
         ValueError
-            If the images do not have the training shape, or ``ivar`` does
-            not match ``X``.
+            If the images do not have the training shape, ``ivar`` does not
+            match ``X``, or ``pooling`` or ``n_top_pixels`` was changed since
+            :meth:`fit` (the reference statistics and ``offset_`` depend on
+            them: refit).
         """
         images, weight, _ = self._validate_images(X, ivar, reset=False)
         return self._score(images, weight, ivar is not None)

@@ -95,16 +95,44 @@ def test_faint_trails_are_found_by_the_detectors_more_than_by_the_worst_pixels(f
     assert auc > auc_top + 0.03
 
 
-def _rescored(fitted, pooling):
-    """A copy of ``fitted`` with another ``pooling``, without refitting."""
-    model = ImageAutoencoder(**{**fitted.get_params(), "pooling": pooling})
+def _rescored(fitted, pooling, n_top_pixels=None):
+    """A copy of ``fitted`` scoring with another rule without refitting (score_samples only:
+    its ``offset_`` stays the fitted rule's)."""
+    n_top_pixels = n_top_pixels or fitted.n_top_pixels
+    params = {**fitted.get_params(), "pooling": pooling, "n_top_pixels": n_top_pixels}
+    model = ImageAutoencoder(**params)
     model.__dict__.update({k: v for k, v in fitted.__dict__.items() if k.endswith("_")})
+    model._fitted_scoring = {"pooling": pooling, "n_top_pixels": n_top_pixels}
     return model
+
+
+def test_scoring_after_changing_the_pooling_asks_for_a_refit(fitted, tmp_path):
+    from sklearn.base import clone
+
+    from skspectra.io import load_model, save_model
+
+    X = _blobs(5, np.random.default_rng(5))
+    model = clone(fitted)
+    model.__dict__.update(fitted.__dict__)
+    expected = fitted.score_samples(X)
+    for change in ({"pooling": "top_pixels"}, {"n_top_pixels": 4}):
+        model.set_params(**change)
+        with pytest.raises(ValueError, match="fit it again after set_params"):
+            model.score_samples(X)
+        with pytest.raises(ValueError, match="fit it again after set_params"):
+            model.predict(X)
+        model.set_params(pooling="detectors", n_top_pixels=2)
+        np.testing.assert_array_equal(model.score_samples(X), expected)
+    save_model(fitted, tmp_path / "ae.zip")
+    loaded = load_model(tmp_path / "ae.zip")
+    np.testing.assert_array_equal(loaded.score_samples(X), expected)
+    with pytest.raises(ValueError, match="pooling='detectors' and n_top_pixels=2"):
+        loaded.set_params(pooling="top_pixels").score_samples(X)
 
 
 def test_top_pixels_pooling_is_minus_the_mean_of_the_worst_squares(fitted):
     X = _blobs(10, np.random.default_rng(4))
-    model = _rescored(fitted, "top_pixels").set_params(n_top_pixels=16)
+    model = _rescored(fitted, "top_pixels", n_top_pixels=16)
     z2 = np.sort(fitted.anomaly_map(X).reshape(10, -1) ** 2, axis=1)
     np.testing.assert_allclose(model.score_samples(X), -np.mean(z2[:, -16:], axis=1))
 
