@@ -22,7 +22,11 @@ training stars only, with ``random_state=seed``:
    against the generated ones (label 1); 0.5 = indistinguishable. The samples are noise-free,
    the held-out spectra are not, for both generators alike. A reference row runs the same test
    on the VAE's reconstructions of the held-out stars themselves (``reconstruct(X, ivar)``, the
-   decoded posterior means): what the decoder alone gives away, with no sampling.
+   decoded posterior means): what the decoder alone gives away, with no sampling. Four more
+   reference rows ask what the classifier sees: the held-out stars with Gaussian noise of their
+   own ivar added once more (does it react to noise?), and the PCA(k) reconstructions of the
+   held-out stars for ``k`` in ``PCA_LADDER`` (how many components a reconstruction needs
+   before the classifier can no longer tell it from the star).
 2. **Negative flux**: the fraction of generated pixels below 0.
 3. **Reddest decile**: the *red share* of a spectrum is its flux summed over λ ≥ 7000 Å divided
    by its flux summed over all pixels (the spectra carry no BP−RP); the fraction of the
@@ -107,6 +111,10 @@ PCA_GMM = f"PCA({K}) + GaussianMixture({N_GMM})"
 RECON = "SpectralVAE, reconstruct(held-out stars): no sampling"
 REAL = "held-out stars (reference)"
 GENERATORS = (VAE, VAE_PRIOR, PCA_GMM, RECON)
+#: Components of the PCA reconstructions in the C2ST's reference rows.
+PCA_LADDER = (6, 20, 40)
+NOISIER = "held-out stars + noise of their ivar: no model"
+REFERENCES = (NOISIER, *(f"PCA({k}), reconstruct(held-out stars)" for k in PCA_LADDER))
 CANNON = "The Cannon (quadratic in labels)"
 I2S = "ImageToSpectrum()"
 ET = "ExtraTrees(300) → PCA(30)"
@@ -126,6 +134,18 @@ def c2st_auc(real, fake, seed, max_iter=100):
 def red_share(flux, wavelength):
     """Flux summed over λ ≥ ``RED_FROM_A`` over flux summed over all pixels: ``(n,)``."""
     return flux[:, wavelength >= RED_FROM_A].sum(axis=1) / flux.sum(axis=1)
+
+
+def _references(X_tr, X_te, W_te, seed):
+    """The C2ST's reference rows: ``{name: spectra (n_test, n_pixels)}``, see ``REFERENCES``."""
+    rng = np.random.default_rng(seed)
+    with np.errstate(divide="ignore"):
+        sigma = np.where(W_te > 0, 1.0 / np.sqrt(W_te), 0.0)
+    out = {NOISIER: X_te + sigma * rng.standard_normal(X_te.shape)}
+    for k, name in zip(PCA_LADDER, REFERENCES[1:], strict=True):
+        pca = PCA(k, random_state=seed).fit(X_tr)
+        out[name] = pca.inverse_transform(pca.transform(X_te))
+    return out
 
 
 def run_c2st(X, W, wavelength, seed, mode):
@@ -149,6 +169,7 @@ def run_c2st(X, W, wavelength, seed, mode):
         VAE_PRIOR: vae.sample(n, random_state=seed, source="prior"),
         PCA_GMM: pca.inverse_transform(gmm.sample(n)[0]),
         RECON: vae.reconstruct(X_te, ivar=W[idx_te]),
+        **_references(X_tr, X_te, W[idx_te], seed),
     }
     threshold = np.quantile(red_share(X_tr, wavelength), RED_QUANTILE)
     max_iter = 100 if mode == "full" else 20
@@ -314,7 +335,7 @@ def tables(result: dict) -> dict:
     caption = "Mean ± sd over seeds."
     c2st = runs[0]["c2st"]
     rows = []
-    for name in (*GENERATORS, REAL):
+    for name in (*GENERATORS, *REFERENCES, REAL):
         auc = fmt_mean_std([r["c2st"]["c2st_auc"][name] for r in runs], 3) if name != REAL else "–"
         rows.append(
             [

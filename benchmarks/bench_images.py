@@ -4,14 +4,17 @@ Protocol
 --------
 Data: ``load_hubble_deep_field(size=32)``, galaxy stamps of 3 bands, values in [0, 1]. Per seed,
 a random 80/20 split (``numpy.random.default_rng(seed)``). The ImageAutoencoder has the
-``skspectra images`` command's settings (8 latents, 30 epochs, ``random_state=seed``), once
+``skspectra images`` command's settings (8 latents, 8 filters, 30 epochs,
+``random_state=seed``), once
 with skip connections (seed 004's U-Net, the command's default) and once without (so that it
 compresses like PCA, through the latents alone); PCA keeps 8 components. A third autoencoder
 has the estimator's own defaults, ``ImageAutoencoder(n_components=8, random_state=seed)``:
-skips off, ``max_epochs=150`` (the command trains 30 epochs to answer in seconds; the
-compression target of issue 19 is about the model, with its defaults). On dev seeds 10 and 11
-(not reported) its held-out MSE was 0.856 and 0.838 of PCA-8's; 400 epochs gave 0.854 on seed
-10, so the training has converged by 150.
+skips off, ``n_filters=16``, ``max_epochs=150`` (the command trains 8 filters for 30 epochs
+to answer in seconds; the compression target of issue 19 is about the model, with its
+defaults). Its width was chosen by ``python -m benchmarks.search.images_filters`` on dev seeds
+10-12 (not reported; held-out MSE 0.85× PCA-8's with 8 filters, 0.76× with 16, 0.77× with
+32). With 8 filters, 400 epochs gave 0.854 of PCA-8's on seed 10 against 0.856 after 150, so
+the training has converged by 150.
 
 - Reconstruction: mean squared error per pixel on the held-out stamps.
 - Anomalies (novelty): the models are fitted on the clean training stamps; every held-out stamp
@@ -66,12 +69,32 @@ def _default_epochs():
     return ImageAutoencoder().max_epochs
 
 
+def _default_filters():
+    """``n_filters`` of ``ImageAutoencoder()``, which the defaults row has."""
+    from skspectra.images import ImageAutoencoder
+
+    return ImageAutoencoder().n_filters
+
+
+def _command_filters():
+    """``n_filters`` of the command's model (``find_image_anomalies``' default)."""
+    import inspect
+
+    from skspectra.image_report import find_image_anomalies
+
+    return inspect.signature(find_image_anomalies).parameters["n_filters"].default
+
+
 def _labels():
     """Table labels of the result keys, the command's default first."""
     return (
         ("ImageAutoencoder, skips on (the command's default; seed 004's U-Net)", SKIPS),
         ("ImageAutoencoder, skips off", "ImageAutoencoder"),
-        (f"ImageAutoencoder(), its defaults: skips off, {_default_epochs()} epochs", DEFAULTS),
+        (
+            f"ImageAutoencoder(), its defaults: skips off, {_default_filters()} filters, "
+            f"{_default_epochs()} epochs",
+            DEFAULTS,
+        ),
         ("PCA-8", "PCA-8"),
     )
 
@@ -148,7 +171,11 @@ def one_seed(hdf, seed, epochs, default_epochs):
 
     def autoencoder(skips):
         return ImageAutoencoder(
-            N_COMPONENTS, skip_connections=skips, max_epochs=epochs, random_state=seed
+            N_COMPONENTS,
+            skip_connections=skips,
+            n_filters=_command_filters(),
+            max_epochs=epochs,
+            random_state=seed,
         )
 
     ae = autoencoder(skips=False)
@@ -286,7 +313,8 @@ def tables(result):
                 for label, name in labels
             ],
             "caption": f"Skip connections on and off, {res['epochs']} epochs; the estimator's "
-            f"defaults (skips off, {_default_epochs()} epochs); and PCA-8 (mean ± sd over "
+            f"defaults (skips off, {_default_filters()} filters, {_default_epochs()} epochs); "
+            "and PCA-8 (mean ± sd over "
             "seeds). SSIM of the held-out reconstruction clipped to [0, 1] "
             "(pytorch_msssim, 11-px window); seed 004 reported 0.9868 on 187 × 187 FITS images "
             "after 150 epochs, a different setting. Ranks: each model fitted on all stamps",

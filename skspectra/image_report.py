@@ -26,6 +26,7 @@ def find_image_anomalies(
     contamination=0.01,
     n_components=8,
     skip_connections=True,
+    n_filters=8,
     max_epochs=30,
     random_state=0,
     verbose=1,
@@ -51,6 +52,10 @@ def find_image_anomalies(
         default: on the Hubble Deep Field stamps they rank the bright star with
         diffraction spikes about 9th of 607 stamps instead of about 345th, with a higher
         ROC-AUC against injected defects (``python -m benchmarks run images``).
+    n_filters : int, default=8
+        Convolution filters of the first level, as ``ImageAutoencoder``'s parameter. The
+        command keeps 8, narrower than the estimator's default, so that it answers in
+        seconds; the ranks above were measured with 8.
     max_epochs : int, default=30
         Training epochs.
     random_state : int, default=0
@@ -81,6 +86,7 @@ def find_image_anomalies(
     model = ImageAutoencoder(
         n_components=n_components,
         skip_connections=skip_connections,
+        n_filters=n_filters,
         contamination=contamination,
         max_epochs=max_epochs,
         random_state=random_state,
