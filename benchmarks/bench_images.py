@@ -62,18 +62,11 @@ SKIPS = "ImageAutoencoder, skips on"
 DEFAULTS = "ImageAutoencoder, defaults"
 
 
-def _default_epochs():
-    """``max_epochs`` of ``ImageAutoencoder()``, which the defaults row trains for."""
+def _default(name):
+    """The value of parameter ``name`` in ``ImageAutoencoder()``, which the defaults row has."""
     from skspectra.images import ImageAutoencoder
 
-    return ImageAutoencoder().max_epochs
-
-
-def _default_filters():
-    """``n_filters`` of ``ImageAutoencoder()``, which the defaults row has."""
-    from skspectra.images import ImageAutoencoder
-
-    return ImageAutoencoder().n_filters
+    return ImageAutoencoder().get_params()[name]
 
 
 def _command_filters():
@@ -91,8 +84,8 @@ def _labels():
         ("ImageAutoencoder, skips on (the command's default; seed 004's U-Net)", SKIPS),
         ("ImageAutoencoder, skips off", "ImageAutoencoder"),
         (
-            f"ImageAutoencoder(), its defaults: skips off, {_default_filters()} filters, "
-            f"{_default_epochs()} epochs",
+            f"ImageAutoencoder(), its defaults: skips off, {_default('n_filters')} filters, "
+            f"{_default('max_epochs')} epochs",
             DEFAULTS,
         ),
         ("PCA-8", "PCA-8"),
@@ -313,7 +306,8 @@ def tables(result):
                 for label, name in labels
             ],
             "caption": f"Skip connections on and off, {res['epochs']} epochs; the estimator's "
-            f"defaults (skips off, {_default_filters()} filters, {_default_epochs()} epochs); "
+            f"defaults (skips off, {_default('n_filters')} filters, "
+            f"{_default('max_epochs')} epochs); "
             "and PCA-8 (mean ± sd over "
             "seeds). SSIM of the held-out reconstruction clipped to [0, 1] "
             "(pytorch_msssim, 11-px window); seed 004 reported 0.9868 on 187 × 187 FITS images "
