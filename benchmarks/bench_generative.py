@@ -8,8 +8,9 @@ Protocol
 Per seed, one split ``train_test_split(test_size=0.25, random_state=seed)``. Fitted on the
 training stars only, with ``random_state=seed``:
 
-- ``SpectralVAE(n_components=6)`` with ivar, ``n_filters=8``, batches of 64, at most
-  ``EPOCHS`` epochs (bench_latent's settings), its defaults otherwise; ``sample(n)`` with its
+- ``SpectralVAE(n_components=6)`` with ivar, ``n_filters=8``, batches of 64 (bench_latent's
+  settings), its defaults otherwise (at most 200 epochs, with early stopping; until 2026-12-07
+  capped at 20); ``sample(n)`` with its
   default ``source='aggregate'`` and with ``source='prior'``, its only alternative (so no
   choice is made on the dev seed);
 - ``PCA(6)`` + ``GaussianMixture(10, random_state=seed)`` on the PCA scores, sampled and
@@ -44,7 +45,7 @@ bench_image_to_spectrum). Models:
   the ridge alpha, from :data:`benchmarks.baselines.CANNON_ALPHAS`, and whether to fit a
   per-pixel intrinsic scatter, chosen by 5-fold CV on the training stars);
 - ``SpectralVAE(6, conditional=True)`` with ivar, at the C2ST's settings (``n_filters=8``,
-  batches of 64, at most ``EPOCHS`` epochs), its defaults otherwise: the VAE trained on the
+  batches of 64), its defaults otherwise: the VAE trained on the
   spectra, then its label head (ImageToSpectrum's default MLP, trained through the frozen
   decoder on the spectrum's χ²); ``predict_spectra(labels)``;
 - ``ImageToSpectrum(random_state=seed, uncertainty_cv=None)``, its defaults (PCA(40) and an
@@ -76,6 +77,7 @@ from benchmarks._common import fmt_mean_std
 from benchmarks._stats import mean_sd
 from benchmarks.baselines import CANNON_ALPHAS, CannonQuadratic, extra_trees_pca
 from benchmarks.bench_image_to_spectrum import chi2_per_star
+from benchmarks.bench_latent import network_epochs
 from skspectra.datasets import fetch_miles, load_gaia_xp
 from skspectra.images import ImageToSpectrum
 from skspectra.preprocessing import resample_spectra
@@ -91,9 +93,6 @@ REPORT_SEEDS = [1, 2, 3]
 
 K = 6
 N_GMM = 10
-#: Epochs of the C2ST's SpectralVAE (bench_latent's) and of ImageToSpectrum's SpectralVAE
-#: (bench_image_to_spectrum's cap).
-EPOCHS = {"full": 20, "quick": 2}
 #: Training stars per split in quick mode (None: all).
 MAX_TRAIN = {"full": None, "quick": 500}
 #: Seeds run in quick mode.
@@ -157,7 +156,11 @@ def run_c2st(X, W, wavelength, seed, mode):
     fit_s = {}
     start = time.perf_counter()
     vae = SpectralVAE(
-        n_components=K, n_filters=8, batch_size=64, max_epochs=EPOCHS[mode], random_state=seed
+        n_components=K,
+        n_filters=8,
+        batch_size=64,
+        max_epochs=network_epochs(mode)["SpectralVAE"],
+        random_state=seed,
     ).fit(X_tr, ivar=W_tr)
     fit_s["SpectralVAE"] = time.perf_counter() - start
     start = time.perf_counter()
@@ -237,7 +240,7 @@ def forward_models(seed, mode):
         conditional=True,
         n_filters=8,
         batch_size=64,
-        max_epochs=EPOCHS[mode],
+        max_epochs=network_epochs(mode)["SpectralVAE"],
         random_state=seed,
     )
     return {
@@ -302,7 +305,8 @@ def run(quick: bool) -> dict:
     return {
         "protocol": (
             "Per seed, 75/25 splits. Samples: SpectralVAE(6) (ivar, n_filters=8, batch 64, "
-            f"{EPOCHS[mode]} epochs at most) sample() with source 'aggregate' (default) and "
+            f"at most {network_epochs(mode)['SpectralVAE']} epochs, early stopping) sample() "
+            "with source 'aggregate' (default) and "
             f"'prior', against PCA(6) + GaussianMixture(10) decoded by PCA, n = held-out stars; "
             "C2ST = mean 5-fold ROC-AUC of HistGradientBoostingClassifier, held-out real (0) "
             "vs generated (1); fraction of negative pixels; fraction of samples above the "
@@ -324,7 +328,7 @@ def run(quick: bool) -> dict:
         "seeds": seeds,
         "per_seed": per_seed,
         "summary": summary,
-        "epochs": EPOCHS[mode],
+        "epochs": network_epochs(mode)["SpectralVAE"],
         "data_sets": list(forward_data),
     }
 
@@ -363,8 +367,8 @@ def tables(result: dict) -> dict:
             "rows": rows,
             "caption": (
                 f"Gaia XP, {c2st['n_train']} training stars, {c2st['n_test']} held-out stars and "
-                f"as many samples; VAE {res['epochs']} epochs at most; reddest decile by red "
-                "share (flux at λ ≥ 7000 Å over all flux). " + caption
+                f"as many samples; VAE at most {res['epochs']} epochs (early stopping); reddest "
+                "decile by red share (flux at λ ≥ 7000 Å over all flux). " + caption
             ),
         },
         "labels": {
