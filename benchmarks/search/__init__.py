@@ -9,14 +9,18 @@ import json
 
 from benchmarks._common import RESULTS_DIR
 
-__all__ = ["write_results"]
+__all__ = ["results_path", "write_results"]
+
+
+def results_path(name, quick=False):
+    """``results/search/<name>.json`` (``results/quick/search/`` if quick)."""
+    return RESULTS_DIR / ("quick" if quick else "") / "search" / f"{name}.json"
 
 
 def write_results(name, out, quick=False):
-    """Write ``out`` to ``results/search/<name>.json`` (``results/quick/search/`` if quick)."""
-    folder = RESULTS_DIR / ("quick" if quick else "") / "search"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.json"
+    """Write ``out`` to :func:`results_path`."""
+    path = results_path(name, quick)
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(out, indent=1) + "\n")
     print(f"wrote {path}")
     return path

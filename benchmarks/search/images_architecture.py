@@ -53,7 +53,8 @@ import time
 import numpy as np
 from joblib import Parallel, delayed
 
-from benchmarks.search import RESULTS_DIR, write_results
+from benchmarks.search import results_path, write_results
+from benchmarks.search.images_filters import N_COMPONENTS, describe, fit_and_score
 
 DEV_SEEDS = [10, 11, 12]
 VARIANTS = [
@@ -77,7 +78,6 @@ PARAMS = {
     "epochs_300": {"max_epochs": 300},
     "depth_2": {"depth": 2},
 }
-N_COMPONENTS = 8
 HIDDEN = 256
 
 
@@ -183,39 +183,11 @@ def _variant_class(variant):
     return Variant
 
 
-def _mse(reconstruction, images):
-    return float(np.mean((reconstruction - images) ** 2))
-
-
 def _one(variant, seed, max_epochs):
-    import torch
-
-    from benchmarks.baselines import ImagePCAResidual
-    from benchmarks.bench_images import _aucs, split_and_inject
-    from skspectra.datasets import load_hubble_deep_field
-
-    torch.set_num_threads(1)
-    train, test, injected = split_and_inject(load_hubble_deep_field(size=32).images, seed)
-    pca = ImagePCAResidual(N_COMPONENTS).fit(train)
     params = {**PARAMS.get(variant, {}), **max_epochs}
-
-    start = time.perf_counter()
-    model = _variant_class(variant)(n_components=N_COMPONENTS, random_state=seed, **params).fit(
-        train
-    )
-    seconds = time.perf_counter() - start
-    row = {"seed": seed, "variant": variant, "fit_s": seconds}
-    row["auc"] = _aucs(model, test, injected)
-    for name, images in (("test", test), ("train", train)):
-        row[f"{name}_mse"] = _mse(model.reconstruct(images), images)
-        pca_mse = _mse(pca._reconstruct(images, None), images)
-        row[f"{name}_mse_over_pca"] = row[f"{name}_mse"] / pca_mse
-    print(
-        f"seed {seed}, {variant}: held-out MSE {row['test_mse_over_pca']:.3f}× PCA-8's "
-        f"(training {row['train_mse_over_pca']:.3f}×), anomaly AUC {row['auc']['all']:.3f}, "
-        f"{seconds:.0f} s",
-        flush=True,
-    )
+    model = _variant_class(variant)(n_components=N_COMPONENTS, random_state=seed, **params)
+    row = {"seed": seed, "variant": variant, **fit_and_score(model, seed)}
+    print(f"seed {seed}, {variant}: {describe(row)}", flush=True)
     return row
 
 
@@ -228,7 +200,7 @@ def main(argv=None):
     rows = Parallel(n_jobs=2)(
         delayed(_one)(v, seed, epochs) for v in args.variants for seed in DEV_SEEDS
     )
-    path = RESULTS_DIR / ("quick" if args.quick else "") / "search" / "images_architecture.json"
+    path = results_path("images_architecture", args.quick)
     if path.exists():  # keep the rows of the variants not fitted now
         kept = json.loads(path.read_text())["rows"]
         rows += [r for r in kept if r["variant"] not in args.variants]

@@ -31,35 +31,50 @@ def _mse(reconstruction, images):
     return float(np.mean((reconstruction - images) ** 2))
 
 
-def _one(n_filters, seed, max_epochs):
+def fit_and_score(model, seed):
+    """Fit the image autoencoder ``model`` on ``bench_images``' training stamps for ``seed``.
+
+    Returns ``fit_s`` (seconds, one torch thread), ``auc`` (``bench_images._aucs`` of the
+    held-out stamps against their injected copies), and ``test_mse`` / ``train_mse`` with
+    their ratios to PCA-8's fitted on the same training stamps (``*_mse_over_pca``).
+    """
     import torch
 
     from benchmarks.baselines import ImagePCAResidual
     from benchmarks.bench_images import _aucs, split_and_inject
     from skspectra.datasets import load_hubble_deep_field
-    from skspectra.images import ImageAutoencoder
 
     torch.set_num_threads(1)
     train, test, injected = split_and_inject(load_hubble_deep_field(size=32).images, seed)
     pca = ImagePCAResidual(N_COMPONENTS).fit(train)
 
     start = time.perf_counter()
-    model = ImageAutoencoder(
-        n_components=N_COMPONENTS, n_filters=n_filters, random_state=seed, **max_epochs
-    ).fit(train)
-    seconds = time.perf_counter() - start
-    row = {"seed": seed, "n_filters": n_filters, "fit_s": seconds}
-    row["auc"] = _aucs(model, test, injected)
+    model.fit(train)
+    row = {"fit_s": time.perf_counter() - start, "auc": _aucs(model, test, injected)}
     for name, images in (("test", test), ("train", train)):
         row[f"{name}_mse"] = _mse(model.reconstruct(images), images)
         pca_mse = _mse(pca._reconstruct(images, None), images)
         row[f"{name}_mse_over_pca"] = row[f"{name}_mse"] / pca_mse
-    print(
-        f"seed {seed}, n_filters {n_filters}: held-out MSE {row['test_mse_over_pca']:.3f}× "
-        f"PCA-8's (training {row['train_mse_over_pca']:.3f}×), anomaly AUC "
-        f"{row['auc']['all']:.3f}, {seconds:.0f} s",
-        flush=True,
+    return row
+
+
+def describe(row):
+    """One line of :func:`fit_and_score`'s figures."""
+    return (
+        f"held-out MSE {row['test_mse_over_pca']:.3f}× PCA-8's (training "
+        f"{row['train_mse_over_pca']:.3f}×), anomaly AUC {row['auc']['all']:.3f}, "
+        f"{row['fit_s']:.0f} s"
     )
+
+
+def _one(n_filters, seed, max_epochs):
+    from skspectra.images import ImageAutoencoder
+
+    model = ImageAutoencoder(
+        n_components=N_COMPONENTS, n_filters=n_filters, random_state=seed, **max_epochs
+    )
+    row = {"seed": seed, "n_filters": n_filters, **fit_and_score(model, seed)}
+    print(f"seed {seed}, n_filters {n_filters}: {describe(row)}", flush=True)
     return row
 
 
