@@ -1,4 +1,6 @@
-"""SpectralVAE's ``latent_mean`` default: 'pca' (today) against 'learned', on dev seeds.
+"""SpectralVAE's ``latent_mean`` default: 'pca' against 'learned', on dev seeds.
+
+'learned' is the default since 2026-12-08, chosen from this search.
 
 ``python -m benchmarks.search.vae_latent_mean`` fits ``SpectralVAE(n_components=6)`` with each
 ``latent_mean`` on the split of ``benchmarks/bench_latent.py`` and ``bench_generative.py`` (one

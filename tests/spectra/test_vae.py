@@ -68,7 +68,7 @@ def test_rescale_latents_keeps_output_and_moves_posterior(path):
     torch.manual_seed(0)
     linear = {}
     if path != "conv":  # a linear path, as SpectralVAE's PCA start builds; learn_mean=False
-        # (latent_mean='pca', the default) takes the posterior mean from it alone
+        # (latent_mean='pca') takes the posterior mean from it alone
         linear = dict(linear_encoder=torch.randn(3, 30), linear_decoder=torch.randn(30, 3))
         linear["learn_mean"] = path == "linear"
     module = ConvVAE1d(30, 3, n_filters=4, depth=2, **linear)

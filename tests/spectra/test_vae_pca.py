@@ -109,14 +109,16 @@ def test_early_stopping_stops_and_restores_the_best_epoch(split):
 
 def test_pca_latent_means_carry_what_pca_scores_carry(split):
     X_tr, W_tr, X_te, _ = split
-    vae = SpectralVAE(n_components=3, max_epochs=5, **TINY).fit(X_tr, ivar=W_tr)
+    vae = SpectralVAE(n_components=3, latent_mean="pca", max_epochs=5, **TINY)
+    vae.fit(X_tr, ivar=W_tr)
     Z, Z_pca = vae.transform(X_te), PCA(3).fit(X_tr).transform(X_te)
     for k in range(3):  # each latent is an affine function of one PCA score
         assert abs(np.corrcoef(Z[:, k], Z_pca[:, k])[0, 1]) > 1 - 1e-6
-    learned = SpectralVAE(n_components=3, latent_mean="learned", max_epochs=5, **TINY)
+    assert not vae.net_.module_.learn_mean
+    learned = SpectralVAE(n_components=3, max_epochs=5, **TINY)  # the default
     assert learned.fit(X_tr, ivar=W_tr).net_.module_.learn_mean
     with pytest.raises(ValueError, match="pca_init"):
-        SpectralVAE(pca_init=False, **TINY).fit(X_tr, ivar=W_tr)
+        SpectralVAE(pca_init=False, latent_mean="pca", **TINY).fit(X_tr, ivar=W_tr)
 
 
 def test_random_start_has_no_linear_path(split):
