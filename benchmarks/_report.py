@@ -7,11 +7,12 @@ Markers (``NAME`` a benchmark, ``TABLE`` a key of its ``tables(result)``):
 - reST (docs/**/*.rst): a line ``.. bench:NAME/TABLE``, a blank line, the generated
   ``.. list-table::`` (the caption is its title), then ``.. /bench:NAME/TABLE``.
 
-Only files are read (and ``git`` asked for the ``skspectra/`` tree), so a check is fast.
+Only files are read (and ``git`` asked for the ``skspectra/`` trees), so a check is fast.
 """
 
 import json
 import re
+import subprocess
 from collections import Counter
 from pathlib import Path
 
@@ -161,8 +162,12 @@ def update(root=ROOT, results_dir=RESULTS_DIR):
     return all_problems
 
 
-def check(root=ROOT, results_dir=RESULTS_DIR, tree=None, dirty=None):
+def check(root=ROOT, results_dir=RESULTS_DIR, tree=None, dirty=None, strict=False):
     """Reasons the docs or results are out of date (an empty list when all is well).
+
+    A results file measured on another ``skspectra/`` tree is out of date if any file that
+    its benchmark can reach (:func:`benchmarks._sources.benchmark_sources`) differs between
+    that tree and the current one, or if git cannot tell (the tree is unknown here).
 
     Parameters
     ----------
@@ -173,6 +178,8 @@ def check(root=ROOT, results_dir=RESULTS_DIR, tree=None, dirty=None):
     tree, dirty : str and bool, default=None
         The current ``git rev-parse HEAD:skspectra`` and whether ``skspectra/`` has
         uncommitted changes; asked from git in ``root`` when None.
+    strict : bool, default=False
+        Require every results file to be measured on the current tree itself.
     """
     root, results_dir = Path(root), Path(results_dir)
     problems = []
@@ -186,11 +193,20 @@ def check(root=ROOT, results_dir=RESULTS_DIR, tree=None, dirty=None):
         )
     for path in sorted(results_dir.glob("*.json")):
         results = json.loads(path.read_text())
-        if results.get("skspectra_tree") != tree:
-            problems.append(
-                f"{path.name}: measured skspectra tree {results.get('skspectra_tree')}, "
-                f"but the current tree is {tree}: rerun python -m benchmarks run {path.stem}"
-            )
+        measured = results.get("skspectra_tree")
+        if measured != tree:
+            changed = None if strict else _changed_sources(root, measured, tree, path.stem)
+            if changed is None:
+                problems.append(
+                    f"{path.name}: measured skspectra tree {measured}, but the current tree "
+                    f"is {tree}: rerun python -m benchmarks run {path.stem}"
+                )
+            elif changed:
+                problems.append(
+                    f"{path.name}: measured on skspectra tree {str(measured)[:10]}; since "
+                    f"then {', '.join(changed)} changed, which it can reach: rerun python -m "
+                    f"benchmarks run {path.stem}"
+                )
         if results.get("skspectra_dirty"):
             problems.append(f"{path.name}: measured on an uncommitted skspectra/: rerun it")
         if results.get("mode") != "full":
@@ -203,3 +219,22 @@ def check(root=ROOT, results_dir=RESULTS_DIR, tree=None, dirty=None):
                 "(run: python -m benchmarks report)"
             )
     return problems
+
+
+def _changed_sources(root, measured, tree, name):
+    """Files that ``benchmarks/bench_<name>.py`` can reach and that differ between the
+    skspectra trees ``measured`` and ``tree`` (sorted), or None if git cannot compare them."""
+    from benchmarks._sources import benchmark_sources
+
+    if not (root / "benchmarks" / f"bench_{name}.py").is_file():
+        return None
+    proc = subprocess.run(
+        ["git", "diff", "--name-only", str(measured), str(tree)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode != 0 or not measured:
+        return None
+    changed = {f"skspectra/{line}" for line in proc.stdout.split()}
+    return sorted(changed & benchmark_sources(name, root))

@@ -152,8 +152,8 @@ def test_render_block_keeps_rst_cells_literal():
 
 
 def test_repository_tables_match_committed_results():
-    """The published tables are those of the committed results, measured on this skspectra/
-    tree: a change to skspectra/ fails here until `make bench` has been rerun."""
+    """The published tables are those of the committed results, none out of date: a change to
+    a file under skspectra/ fails here until the benchmarks that reach it have been rerun."""
     from benchmarks.__main__ import main
 
     assert main(["report", "--check"]) == 0
