@@ -43,11 +43,14 @@ $(BENCH): $(DATA)
 anomalies: $(STAMP)
 	$(BIN)/skspectra anomalies
 
+# Tests run in PYTEST_WORKERS processes (pytest-xdist), one torch thread each.
+PYTEST_WORKERS ?= 2
+
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS)
 
 test-all: $(DATA)
-	$(BIN)/python -m pytest -q --run-slow
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --run-slow
 
 # Runs every examples/plot_*.py for the gallery (one torch thread each).
 SPHINXOPTS ?= -W --keep-going

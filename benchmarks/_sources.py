@@ -20,7 +20,9 @@ The set is an import closure over the source, resolved by name:
   excepted), so benchmarks that run the CLI in a subprocess reach the CLI.
 
 Assumed, and true of ``skspectra`` today: no module changes another's behaviour by import
-side effects alone, and nothing imports a module by a computed name.
+side effects alone, and modules imported by a computed name are reached anyway
+(``skspectra.io.load_model`` imports the class of a model that the benchmark built and saved
+itself; the anomaly report's ``_public_name`` only looks names up).
 """
 
 import ast

@@ -73,6 +73,8 @@ sphinx_gallery_conf = {
     "reset_argv": "_gallery.example_argv",
     "remove_config_comments": True,
     "show_memory": False,
+    # Two examples at a time (joblib processes; `make docs` gives each one torch thread).
+    "parallel": 2,
     "download_all_examples": False,
     "plot_gallery": "True",
     # The examples write their files under examples/skspectra_runs (git-ignored).
