@@ -21,7 +21,10 @@ Figures:
 2. **kNN probe** (k = 6): latents of every labelled star from the models fitted on the
    training part, then 5-fold cross-validated ``KNeighborsRegressor(10, weights="distance")``
    on the standardised latents, for Teff, logg and [Fe/H]; RMSE in K, dex, dex. The encoders
-   saw the training stars' spectra, never their labels.
+   saw the training stars' spectra, never their labels. The classifier probe (seed 003's
+   stellar classes) does the same with ``KNeighborsClassifier(10, weights="distance")`` to
+   giant/dwarf (logg < 3.5) and to the Teff class (M < 3,900 K ≤ K < 5,300 ≤ G < 6,000 ≤ F
+   < 7,300 ≤ A and hotter); error rates.
 3. **Anomalies** (k = 6): narrow emission and absorption lines injected into 10 % of the
    held-out spectra (``inject_anomalies(kind, fraction=0.1, random_state=seed)``, ivar kept);
    ROC-AUC of the VAE's ELBO (``score_samples(X, ivar)``), the CAE's ``score_samples(X,
@@ -46,7 +49,7 @@ import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import KFold, cross_val_predict, train_test_split
-from sklearn.neighbors import KNeighborsRegressor
+from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -68,6 +71,11 @@ MAX_TRAIN = {"full": None, "quick": 800}
 PROBE_K = 6
 LABELS = {"teff": "K", "logg": "dex", "fe_h": "dex"}
 ANOMALIES = ("emission", "absorption")
+#: Stellar classes of the classifier probe: giants (logg < 3.5 dex) against dwarfs, and Teff
+#: bins at the M/K/G/F/A boundaries (K).
+GIANT_LOGG = 3.5
+TEFF_EDGES = (3900, 5300, 6000, 7300)
+CLASSES = {"giant_dwarf": "giant / dwarf", "teff_class": "Teff class (M/K/G/F/A+)"}
 MODELS = ("PCA", "SpectralVAE", "SpectralCAE")
 #: Relative difference below which two figures are a tie: the VAE's PCA start is stored in
 #: float32 weights, which moves χ² and probe RMSE by ~1e-8.
@@ -146,6 +154,27 @@ def knn_probe(models, X, labels, seed):
     return out
 
 
+def stellar_classes(labels):
+    """``{probe: integer classes}`` of every star: giant/dwarf and the Teff bin."""
+    return {
+        "giant_dwarf": (labels["logg"].to_numpy() < GIANT_LOGG).astype(int),
+        "teff_class": np.digitize(labels["teff"].to_numpy(), TEFF_EDGES),
+    }
+
+
+def class_probe(models, X, labels, seed):
+    """5-fold CV error rate of a kNN classifier from each model's latents to stellar class."""
+    folds = KFold(5, shuffle=True, random_state=seed)
+    out = {}
+    for name, model in models.items():
+        Z = model.transform(X)
+        for probe, y in stellar_classes(labels).items():
+            knn = make_pipeline(StandardScaler(), KNeighborsClassifier(10, weights="distance"))
+            pred = cross_val_predict(knn, Z, y, cv=folds)
+            out.setdefault(name, {})[probe] = float(np.mean(pred != y))
+    return out
+
+
 def anomaly_aucs(models, X_te, W_te, seed):
     """ROC-AUC (normal = positive) of each model's score on injected narrow lines."""
     out = {}
@@ -179,6 +208,7 @@ def run_seed(X, W, labels, seed, mode):
             out["fit_s"].setdefault(name, {})[str(k)] = fit_s[name]
         if k == PROBE_K:
             out["knn_rmse"] = knn_probe(models, X, labels, seed)
+            out["class_error"] = class_probe(models, X, labels, seed)
             out["anomaly_auc"] = anomaly_aucs(models, X_te, W_te, seed)
     return out
 
@@ -198,6 +228,10 @@ def run(quick: bool) -> dict:
             summary[f"knn_rmse/{name}/{label}"] = mean_sd(
                 [r["knn_rmse"][name][label] for r in runs]
             )
+        for probe in CLASSES:
+            summary[f"class_error/{name}/{probe}"] = mean_sd(
+                [r["class_error"][name][probe] for r in runs]
+            )
     for kind in ANOMALIES:
         for score in runs[0]["anomaly_auc"][kind]:
             summary[f"auc/{kind}/{score}"] = mean_sd([r["anomaly_auc"][kind][score] for r in runs])
@@ -208,7 +242,9 @@ def run(quick: bool) -> dict:
             f"{epochs_text(network_epochs(mode))} epochs, fitted on the training stars at k in "
             f"{list(KS[mode])}; held-out "
             "median χ²/N; 5-fold kNN(10) probe from the k=6 latents of all labelled stars to "
-            "Teff, logg, [Fe/H]; ROC-AUC on narrow lines injected into 10 % of the held-out "
+            "Teff, logg, [Fe/H], and 5-fold kNN(10) classifier error from them to giant/dwarf "
+            f"(logg < {GIANT_LOGG}) and Teff class (edges {list(TEFF_EDGES)} K); "
+            "ROC-AUC on narrow lines injected into 10 % of the held-out "
             "stars: VAE ELBO, CAE score_samples, PCA(6) χ² residual."
         ),
         "data": (
@@ -267,6 +303,21 @@ def tables(result: dict) -> dict:
                 for lab in LABELS
             ]
         )
+    classes = [
+        [name] + [fmt_mean_std([r["class_error"][name][p] for r in runs], 3) for p in CLASSES]
+        for name in MODELS
+    ]
+    for name in ("SpectralVAE", "SpectralCAE"):
+        classes.append(
+            [f"{name} / PCA"]
+            + [
+                _ratio_cell(
+                    [r["class_error"][name][p] for r in runs],
+                    [r["class_error"]["PCA"][p] for r in runs],
+                )
+                for p in CLASSES
+            ]
+        )
     scores = list(runs[0]["anomaly_auc"][ANOMALIES[0]])
     auc = [
         [score]
@@ -283,6 +334,12 @@ def tables(result: dict) -> dict:
             "header": ["latents (k=6)", "Teff RMSE (K)", "logg RMSE (dex)", "[Fe/H] RMSE (dex)"],
             "rows": probe,
             "caption": "5-fold kNN(10) probe from the latents; ratios per seed. " + caption,
+        },
+        "classes": {
+            "header": ["latents (k=6)"] + [f"error rate, {text}" for text in CLASSES.values()],
+            "rows": classes,
+            "caption": "5-fold kNN(10) classifier from the latents to stellar class; ratios per "
+            "seed. " + caption,
         },
         "anomalies": {
             "header": ["score (k=6)"] + [f"AUC, {kind} lines" for kind in ANOMALIES],
