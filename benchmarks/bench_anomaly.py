@@ -24,7 +24,7 @@ Protocols ``{transductive, novelty} x {ivar, no ivar}``:
 Per case, ROC-AUC and average precision (AP) of that case's anomalies against the normal stars
 of the ranked set; per protocol, their means over cases. One fit per detector, protocol and
 seed. SpectralCAE runs with the class defaults. The baselines are those of
-``benchmarks/baselines.py``; the PCA residual's k, pooling and rule are tuned per protocol on
+``benchmarks/baselines/``; the PCA residual's k, pooling and rule are tuned per protocol on
 ``DEV_SEEDS`` (``benchmarks/search/anomaly.py``), and the figures are reported on
 ``REPORT_SEEDS`` (mean ± sd over seeds).
 """

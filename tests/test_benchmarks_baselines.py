@@ -1,4 +1,4 @@
-"""The fair baselines of ``benchmarks/baselines.py`` do what their docstrings say."""
+"""The fair baselines of ``benchmarks/baselines/`` do what their docstrings say."""
 
 import numpy as np
 import pytest
