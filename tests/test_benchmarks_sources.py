@@ -104,3 +104,57 @@ def test_check_keeps_results_whose_reachable_files_did_not_change(project):
     problems = check(project, results, tree=tree, dirty=False)
     assert len(problems) == 1 and "skspectra/_helper.py changed" in problems[0], problems
     assert "rerun python -m benchmarks run x" in problems[0]
+
+
+def _files_called(work):
+    """Repository-relative paths of the skspectra files whose functions ``work()`` calls."""
+    import sys
+    from pathlib import Path
+
+    import skspectra
+
+    package = Path(skspectra.__file__).resolve().parent
+    called = set()
+
+    def profile(frame, event, arg):
+        if event == "call":
+            called.add(frame.f_code.co_filename)
+
+    sys.setprofile(profile)
+    try:
+        work()
+    finally:
+        sys.setprofile(None)
+    paths = {Path(name).resolve() for name in called if name.endswith(".py")}
+    return {p.relative_to(package.parent).as_posix() for p in paths if package in p.parents}
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["skspectra.lines._fitter", "skspectra.spectra.vae", "skspectra.spectra.cae"],
+)
+def test_the_static_closure_holds_every_file_that_training_runs(module, toy_spectra):
+    """What a tiny fit, predict and score call at run time is inside the module's closure."""
+    from skspectra.datasets import make_gaussian_spectra
+    from skspectra.lines import GaussianLineFitter
+    from skspectra.spectra import SpectralCAE, SpectralVAE
+
+    flux, ivar = toy_spectra
+    tiny = dict(max_epochs=2, random_state=0, batch_size=32)
+    X, y, _ = make_gaussian_spectra(64, 64, return_params=True, random_state=0)
+
+    def work():
+        if module.startswith("skspectra.lines"):
+            fitter = GaussianLineFitter(n_filters=2, **tiny).fit(X, y)
+            fitter.set_params(refine=True).predict(X[:4], return_std=True)
+        elif module.endswith("vae"):
+            vae = SpectralVAE(n_components=2, n_filters=2, **tiny).fit(flux, ivar=ivar)
+            vae.score_samples(flux, ivar), vae.sample(4, random_state=0)
+        else:
+            cae = SpectralCAE(n_components=2, n_filters=2, **tiny).fit(flux, ivar=ivar)
+            cae.score_samples(flux, ivar)
+
+    called = _files_called(work)
+    reached = module_closure([module])
+    assert module.replace(".", "/") + ".py" in called
+    assert called <= reached, sorted(called - reached)
