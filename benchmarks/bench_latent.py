@@ -267,6 +267,23 @@ def _ratio_cell(num, den):
     return fmt_mean_std(ratios, 3)
 
 
+def _model_rows(runs, key, columns, digits):
+    """Rows of ``per_seed[...][key][model][column]``: each model, then the networks over PCA."""
+    rows = [
+        [name] + [fmt_mean_std([r[key][name][c] for r in runs], digits) for c in columns]
+        for name in MODELS
+    ]
+    for name in ("SpectralVAE", "SpectralCAE"):
+        rows.append(
+            [f"{name} / PCA"]
+            + [
+                _ratio_cell([r[key][name][c] for r in runs], [r[key]["PCA"][c] for r in runs])
+                for c in columns
+            ]
+        )
+    return rows
+
+
 def tables(result: dict) -> dict:
     res = result["result"]
     runs = list(res["per_seed"].values())
@@ -276,48 +293,9 @@ def tables(result: dict) -> dict:
         f"{runs[0]['n_test']} held-out stars; {epochs_text(res['epochs'])} epochs."
     )
     ks = [str(k) for k in res["ks"]]
-    rows = [
-        [name] + [fmt_mean_std([r["chi2"][name][k] for r in runs], 2) for k in ks]
-        for name in MODELS
-    ]
-    for name in ("SpectralVAE", "SpectralCAE"):
-        rows.append(
-            [f"{name} / PCA"]
-            + [
-                _ratio_cell([r["chi2"][name][k] for r in runs], [r["chi2"]["PCA"][k] for r in runs])
-                for k in ks
-            ]
-        )
-    probe = [
-        [name] + [fmt_mean_std([r["knn_rmse"][name][lab] for r in runs], 3) for lab in LABELS]
-        for name in MODELS
-    ]
-    for name in ("SpectralVAE", "SpectralCAE"):
-        probe.append(
-            [f"{name} / PCA"]
-            + [
-                _ratio_cell(
-                    [r["knn_rmse"][name][lab] for r in runs],
-                    [r["knn_rmse"]["PCA"][lab] for r in runs],
-                )
-                for lab in LABELS
-            ]
-        )
-    classes = [
-        [name] + [fmt_mean_std([r["class_error"][name][p] for r in runs], 3) for p in CLASSES]
-        for name in MODELS
-    ]
-    for name in ("SpectralVAE", "SpectralCAE"):
-        classes.append(
-            [f"{name} / PCA"]
-            + [
-                _ratio_cell(
-                    [r["class_error"][name][p] for r in runs],
-                    [r["class_error"]["PCA"][p] for r in runs],
-                )
-                for p in CLASSES
-            ]
-        )
+    rows = _model_rows(runs, "chi2", ks, 2)
+    probe = _model_rows(runs, "knn_rmse", LABELS, 3)
+    classes = _model_rows(runs, "class_error", CLASSES, 3)
     scores = list(runs[0]["anomaly_auc"][ANOMALIES[0]])
     auc = [
         [score]

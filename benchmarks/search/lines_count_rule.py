@@ -24,9 +24,10 @@ import numpy as np
 from scipy.special import expit
 
 from benchmarks.search import write_results
+from benchmarks.search.lines_flip import data_units
 from skspectra.lines import GaussianLineFitter
 from skspectra.lines._dense import _decode_peaks
-from skspectra.lines._fitter import _LOG_SIGMA_BOUNDS, _spectrum_scale
+from skspectra.lines._fitter import _spectrum_scale
 
 DEV_SEEDS = [12345, 12346, 12347]
 N_TEST = {"full": 400, "quick": 60}
@@ -44,15 +45,7 @@ def network_outputs(fitter, X):
     scale = _spectrum_scale(X)
     dense, count_logits = fitter._infer(lambda m, x: m(x), X / scale[:, None])
     z, more = _decode_peaks((dense, count_logits), fitter.max_components, X.shape[1])
-    p = z * fitter.target_scale_ + fitter.target_loc_
-    lines = np.stack(
-        [
-            p[:, :, 0] * scale[:, None],
-            z[:, :, 1],
-            np.exp(np.clip(p[:, :, 2], *_LOG_SIGMA_BOUNDS)),
-        ],
-        axis=2,
-    )
+    lines = data_units(fitter, z, scale)
     stride = 2
     cell = np.clip(np.floor((z[:, :, 1] + 0.5) / stride), 0, dense.shape[2] - 1)
     heat = expit(np.take_along_axis(dense[:, 0], cell.astype(int), axis=1))

@@ -58,16 +58,21 @@ class FlipAveragedFitter(GaussianLineFitter):
         dense = 0.5 * (forward[0] + _flip_dense(reverse[0]))
         count = 0.5 * (log_softmax(forward[1], axis=1) + log_softmax(reverse[1], axis=1))
         z, probability = _decode_peaks((dense, count), self.max_components, X.shape[1])
-        p = z * self.target_scale_ + self.target_loc_
-        lines = np.stack(
-            [
-                p[:, :, 0] * scale[:, None],
-                z[:, :, 1],
-                np.exp(np.clip(p[:, :, 2], *_LOG_SIGMA_BOUNDS)),
-            ],
-            axis=2,
-        )
-        return lines, probability
+        return data_units(self, z, scale), probability
+
+
+def data_units(fitter, z, scale):
+    """Lines (n, K, 3) in data units from the dense head's decoded peaks ``z`` (as
+    ``GaussianLineFitter._network_lines`` does)."""
+    p = z * fitter.target_scale_ + fitter.target_loc_
+    return np.stack(
+        [
+            p[:, :, 0] * scale[:, None],
+            z[:, :, 1],
+            np.exp(np.clip(p[:, :, 2], *_LOG_SIGMA_BOUNDS)),
+        ],
+        axis=2,
+    )
 
 
 def _speed(fitter, X):
