@@ -226,7 +226,7 @@ def _changed_sources(root, measured, tree, name):
     skspectra trees ``measured`` and ``tree`` (sorted), or None if git cannot compare them."""
     from benchmarks._sources import benchmark_sources
 
-    if not (root / "benchmarks" / f"bench_{name}.py").is_file():
+    if not measured or not (root / "benchmarks" / f"bench_{name}.py").is_file():
         return None
     proc = subprocess.run(
         ["git", "diff", "--name-only", str(measured), str(tree)],
@@ -234,7 +234,7 @@ def _changed_sources(root, measured, tree, name):
         capture_output=True,
         text=True,
     )
-    if proc.returncode != 0 or not measured:
+    if proc.returncode != 0:
         return None
     changed = {f"skspectra/{line}" for line in proc.stdout.split()}
     return sorted(changed & benchmark_sources(name, root))

@@ -27,7 +27,6 @@ itself; the anomaly report's ``_public_name`` only looks names up).
 
 import ast
 import re
-from functools import cache
 from pathlib import Path
 
 from benchmarks._common import ROOT
@@ -148,26 +147,23 @@ def _known(index, name):
 
 
 def _closure(index, entries):
-    files, whole, seen = set(), set(), set()
+    files, seen = set(), set()
     queue = list(entries)
     while queue:
         target, names = queue.pop()
         module = _known(index, target)
         if module is None:
             continue  # not ours: numpy, torch, ...
-        if module != target:  # "skspectra.a.B" in a string: B is not a module
-            names = None
+        if module != target or (names is not None and "*" in names):
+            names = None  # "skspectra.a.B" in a string (B is not a module), or a star import
         key = (module, None if names is None else tuple(names))
         if key in seen:
             continue
         seen.add(key)
         parts = module.split(".")
         files.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
-        files.intersection_update(index.files)
-        if names is None or "*" in names:
-            if module not in whole:
-                whole.add(module)
-                queue += index.imports(module)
+        if names is None:
+            queue += index.imports(module)
             continue
         for name in names:
             if f"{module}.{name}" in index.files:
@@ -180,7 +176,7 @@ def _closure(index, entries):
                 queue.append((module, None))
             else:
                 queue.append((source[0], None if source[1] is None else [source[1]]))
-    return files
+    return files & index.files.keys()
 
 
 def module_closure(modules, root=ROOT):
@@ -198,7 +194,7 @@ def module_closure(modules, root=ROOT):
     set of str
         Paths such as ``"skspectra/lines/_fitter.py"``.
     """
-    index = _index(str(root))
+    index = _Index(root)
     reached = _closure(index, [(m, None) for m in modules])
     return {
         index.files[m].relative_to(index.root).as_posix()
@@ -210,8 +206,3 @@ def module_closure(modules, root=ROOT):
 def benchmark_sources(name, root=ROOT):
     """The ``skspectra`` files that ``benchmarks/bench_<name>.py`` can reach."""
     return module_closure([f"benchmarks.bench_{name}"], root)
-
-
-@cache
-def _index(root):
-    return _Index(root)
