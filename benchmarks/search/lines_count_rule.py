@@ -14,7 +14,10 @@ several rules for keeping the ``j``-th heatmap peak (``bench_lines.score``):
 
 Peaks are kept in order, so a rule keeps the first ``n`` of them. It writes
 ``benchmarks/results/search/lines_count_rule.json``; ``--quick`` trains on 2,000 spectra for 2
-epochs.
+epochs. ``--residual-count`` trains ``lines_residual_count.ResidualCountFitter`` instead (a
+second count head that sees the first pass's residual) and writes
+``lines_count_rule_residual.json``; the rules then read that head's count. Each run also
+times ``predict`` (spectra per second, best of 3 on the first dev seed's spectra).
 """
 
 import argparse
@@ -25,6 +28,7 @@ from scipy.special import expit
 
 from benchmarks.search import write_results
 from benchmarks.search.lines_flip import data_units
+from benchmarks.search.lines_residual_count import ResidualCountFitter
 from skspectra.lines import GaussianLineFitter
 from skspectra.lines._dense import _decode_peaks
 from skspectra.lines._fitter import _spectrum_scale
@@ -43,7 +47,7 @@ def network_outputs(fitter, X):
     """Lines of the heatmap peaks (n, K, 3) in data units, ``P(K > j)``, the peaks' heatmap
     probabilities and the count head's probabilities (n, K + 1)."""
     scale = _spectrum_scale(X)
-    dense, count_logits = fitter._infer(lambda m, x: m(x), X / scale[:, None])
+    dense, count_logits = fitter._infer(lambda m, x: m(x), X / scale[:, None])[:2]
     z, more = _decode_peaks((dense, count_logits), fitter.max_components, X.shape[1])
     lines = data_units(fitter, z, scale)
     stride = 2
@@ -82,15 +86,27 @@ def main(argv=None):
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument(
+        "--residual-count",
+        action="store_true",
+        help="train with residual_count=True; writes lines_count_rule_residual.json",
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     mode = "quick" if args.quick else "full"
     budget = TRAIN[mode]
     X, y, _ = make_data("wide", budget["n_train"], seed=0)
     start = time.perf_counter()
-    fitter = GaussianLineFitter(max_epochs=budget["max_epochs"], **FITTER).fit(X, y)
+    model = ResidualCountFitter if args.residual_count else GaussianLineFitter
+    fitter = model(max_epochs=budget["max_epochs"], **FITTER).fit(X, y)
     train_s = time.perf_counter() - start
     rows = []
+    X_time = make_data("heldout", N_TEST[mode], DEV_SEEDS[0])[0]
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        fitter.predict(X_time)
+        times.append(time.perf_counter() - start)
     for seed in DEV_SEEDS:
         X_te, y_te, _ = make_data("heldout", N_TEST[mode], seed)
         is_blend = blended(y_te)
@@ -108,14 +124,18 @@ def main(argv=None):
                 flush=True,
             )
     out = {
-        "command": "python -m benchmarks.search.lines_count_rule",
+        "command": "python -m benchmarks.search.lines_count_rule"
+        + (" --residual-count" if args.residual_count else ""),
+        "residual_count": args.residual_count,
         "dev_seeds": DEV_SEEDS,
         "train": budget,
         "train_s": train_s,
+        "predict_spectra_per_s": len(X_time) / min(times),
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "rows": rows,
     }
-    write_results("lines_count_rule", out, quick=args.quick)
+    name = "lines_count_rule_residual" if args.residual_count else "lines_count_rule"
+    write_results(name, out, quick=args.quick)
 
 
 if __name__ == "__main__":
