@@ -127,7 +127,9 @@ def main(argv=None):
         "n_blends": int(blend.sum()),
         "oracle": accuracy,
         "wall_s": time.perf_counter() - start,
-        "rows": rows,
+        "delta_chi2_quantiles_on_blends": {
+            f"{q:g}": float(np.quantile(minus[blend], q)) for q in (0.1, 0.25, 0.5, 0.75, 0.9)
+        },
     }
     write_results("lines_blend_oracle", out, quick=args.quick)
 
