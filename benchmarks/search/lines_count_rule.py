@@ -89,7 +89,7 @@ def main(argv=None):
     parser.add_argument(
         "--residual-count",
         action="store_true",
-        help="train with residual_count=True; writes lines_count_rule_residual.json",
+        help="train ResidualCountFitter; writes lines_count_rule_residual.json",
     )
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
