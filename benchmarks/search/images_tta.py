@@ -34,6 +34,7 @@ import time
 import numpy as np
 
 from benchmarks.search import write_results
+from skspectra.images import ImageAutoencoder
 
 DEV_SEEDS = [10, 11, 12]
 SECOND_SEED_OFFSET = 100
@@ -52,29 +53,23 @@ def dihedral_mean(reconstruct, images):
     return np.mean(outs, axis=0)
 
 
-def _dihedral_class():
-    from skspectra.images import ImageAutoencoder
+class DihedralImageAutoencoder(ImageAutoencoder):
+    """``ImageAutoencoder`` whose reconstructions average the 8 flips and rotations."""
 
-    class DihedralImageAutoencoder(ImageAutoencoder):
-        """``ImageAutoencoder`` whose reconstructions average the 8 flips and rotations."""
+    def _reconstruct(self, images, weight):
+        flat = super()._reconstruct
 
-        def _reconstruct(self, images, weight):
-            flat = super()._reconstruct
+        def both(stacked):
+            n = len(stacked) // 2
+            return flat(stacked[:n], stacked[n:])
 
-            def both(stacked):
-                n = len(stacked) // 2
-                return flat(stacked[:n], stacked[n:])
-
-            return dihedral_mean(both, np.concatenate([images, weight]))[: len(images)]
-
-    return DihedralImageAutoencoder
+        return dihedral_mean(both, np.concatenate([images, weight]))[: len(images)]
 
 
 def _scores(model_name, seed, epochs):
     from benchmarks.search.images_filters import describe, fit_and_score
-    from skspectra.images import ImageAutoencoder
 
-    model = ImageAutoencoder if model_name == "default" else _dihedral_class()
+    model = ImageAutoencoder if model_name == "default" else DihedralImageAutoencoder
     row = fit_and_score(model(n_components=8, random_state=seed, **epochs), seed)
     print(f"seed {seed}, {model_name}: {describe(row)}", flush=True)
     return {"seed": seed, "model": model_name, **row}
@@ -86,7 +81,6 @@ def _one(seed, epochs):
     from benchmarks.baselines import ImagePCAResidual
     from benchmarks.bench_images import split_and_inject
     from skspectra.datasets import load_hubble_deep_field
-    from skspectra.images import ImageAutoencoder
 
     torch.set_num_threads(1)
     train, test, _ = split_and_inject(load_hubble_deep_field(size=32).images, seed)

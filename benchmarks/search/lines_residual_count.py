@@ -59,6 +59,10 @@ class ResidualCountDetector(GaussianLineDetector):
         self.residual_block = MultiScaleBlock1d(width, n_filters, kernel_sizes)
         n_pooled = 2 * width * (len(self.blocks) + 1)
         self.residual_head = _count_head(n_pooled, hidden_size, self.max_components)
+        self.head.register_forward_pre_hook(self._keep_pyramid)
+
+    def _keep_pyramid(self, head, args):
+        self._pyramid = args[0]
 
     def first_pass_lines(self, dense, count_logits):
         """The first pass's kept lines drawn on the grid, without gradient: ``(B, L)``."""
@@ -84,22 +88,11 @@ class ResidualCountDetector(GaussianLineDetector):
             return gaussian_sum_torch(amplitude * kept, mean, sigma, self.grid.to(dense.dtype))
 
     def forward(self, x):
-        # The first pass: GaussianLineDetector.forward, keeping its feature pyramid.
-        h = self.stem(x.unsqueeze(1))
-        levels = []
-        for block in self.blocks:
-            if h.shape[-1] > 1:
-                h = F.max_pool1d(h, 2, ceil_mode=True)
-            h = block(h)
-            levels.append(h)
-        size = levels[0].shape[-1]
-        features = torch.cat(
-            [f if f.shape[-1] == size else F.interpolate(f, size=size, mode="linear")
-             for f in levels],
-            dim=1,
-        )  # fmt: skip
-        pooled = torch.cat([features.mean(dim=-1), features.amax(dim=-1)], dim=1)
-        dense, count = self.head(features), self.count(pooled)
+        # The first pass is GaussianLineDetector.forward; its feature pyramid is the input of
+        # its head, kept by the hook set in __init__ (and dropped here, so that the module
+        # holds no tensor between calls and can be deep-copied for inference).
+        dense, count = super().forward(x)
+        features = self.__dict__.pop("_pyramid")
         # The second count head, on the spectrum and the first pass's residual.
         residual = x - self.first_pass_lines(dense, count)
         r = self.residual_stem(torch.stack([x, residual], dim=1))
